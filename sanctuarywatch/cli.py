@@ -1,0 +1,199 @@
+"""The `sanctuarywatch` command: collect, rebuild, sql, sources, demo.
+
+Each command is a small function over the library; the library does the work. Errors the
+project raises are printed as one line (they already name the source, URL and what was
+expected) and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from . import __version__, demo, sources, warehouse
+from .archive import Archive
+from .collect import collect, rebuild
+from .errors import SanctuaryWatchError
+from .http import HttpClient
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(fn: Command) -> Command:
+    COMMANDS[fn.__name__.removeprefix("cmd_")] = fn
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "daemon" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except SanctuaryWatchError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="sanctuarywatch", description=__doc__.splitlines()[0])
+    top.add_argument("--version", action="version", version=__version__)
+    top.add_argument("--db", help=f"warehouse file (default ${warehouse.DB_ENV} or {warehouse.DEFAULT_DB})")
+    top.add_argument("-v", "--verbose", action="store_true")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("collect", help="fetch a source and load it (needs internet)")
+    p.add_argument("source", choices=sources.SOURCE_MODULES)
+    p.add_argument("--mode", choices=("incremental", "backfill"), default="incremental")
+    p.add_argument("--start", type=date.fromisoformat, help="backfill from this day (inclusive)")
+    p.add_argument("--end", type=date.fromisoformat, help="backfill to this day (exclusive)")
+    p.add_argument("--page-size", type=int)
+    p.add_argument("--base-url", help="another endpoint with the same protocol (tests, mirrors)")
+
+    p = sub.add_parser("rebuild", help="re-parse the raw archive and reload, fetching nothing")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every source in the archive")
+
+    p = sub.add_parser("sql", help="run a query against the warehouse and print the result")
+    p.add_argument("query")
+    p.add_argument("--max-rows", type=int, default=50)
+
+    sub.add_parser("sources", help="each source: last success, rows, how stale")
+    sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
+    return top
+
+
+@contextmanager
+def _open(args: argparse.Namespace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = warehouse.connect(warehouse.db_path(args.db), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A live page/row counter on a terminal; nothing when output is piped or logged."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+        task = bar.add_task(label)
+
+        def update(pages: int, rows: int) -> None:
+            bar.update(task, description=f"{label}: {pages} pages, {rows:,} rows")
+
+        yield update
+
+
+@command
+def cmd_collect(args: argparse.Namespace) -> int:
+    options = sources.Options(
+        mode=args.mode, start=args.start, end=args.end, page_size=args.page_size,
+        base_url=args.base_url,
+    )
+    path = warehouse.db_path(args.db)
+    with _open(args) as con, HttpClient() as client, _progress(args.source) as progress:
+        result = collect(con, Archive.beside(path), client, args.source, options, progress=progress)
+    c = result.counts
+    print(f"{result.source}: {result.requests} requests, {c.seen:,} rows seen, "
+          f"{c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged (run {result.run_id})")
+    return 0
+
+
+@command
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    path = warehouse.db_path(args.db)
+    with _open(args) as con:
+        results = rebuild(con, Archive.beside(path), args.sources or None)
+    for slug, result in results.items():
+        print(f"{slug}: {result.counts.seen:,} rows replayed, {result.counts.written:,} versions")
+    if not results:
+        print(f"nothing to rebuild: no captures in {Archive.beside(path).root}")
+    return 0
+
+
+@command
+def cmd_sql(args: argparse.Namespace) -> int:
+    with _open(args, read_only=True) as con:
+        try:
+            cursor = con.execute(args.query)
+            if cursor.description is None:
+                return 0
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchmany(args.max_rows + 1)
+        except duckdb.Error as exc:
+            raise SanctuaryWatchError(f"query failed: {exc}") from None
+    print_table(columns, rows[: args.max_rows])
+    if len(rows) > args.max_rows:
+        print(f"(more than {args.max_rows} rows; raise --max-rows)")
+    return 0
+
+
+SOURCES_SQL = """
+SELECT s.slug AS source,
+       max(r.ended_at) FILTER (WHERE r.status = 'success') AS last_success,
+       count(*) FILTER (WHERE r.status = 'failed') AS failed_runs,
+       any_value(st.complete_through) AS complete_through
+FROM (SELECT unnest(?) AS slug) s
+LEFT JOIN runs r ON r.source = s.slug
+LEFT JOIN source_state st ON st.source = s.slug
+GROUP BY s.slug ORDER BY s.slug
+"""
+
+
+@command
+def cmd_sources(args: argparse.Namespace) -> int:
+    modules = sources.all_sources()
+    with _open(args) as con:
+        rows = []
+        for slug, last, failed, through in con.execute(SOURCES_SQL, [list(modules)]).fetchall():
+            count = sum(_current_rows(con, table) for table in modules[slug].TABLES)
+            rows.append((slug, modules[slug].PUBLISHER, last, count, through, failed))
+    print_table(["source", "publisher", "last success", "rows", "complete through", "failed runs"], rows)
+    return 0
+
+
+def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+@command
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = warehouse.db_path(args.db)
+    with _open(args) as con:
+        for result in demo.run(con, Archive.beside(path)):
+            c = result.counts
+            print(f"loaded {result.source}: {c.seen:,} rows from {result.requests} recorded "
+                  f"responses ({c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged)")
+        print()
+        print_table(["comparison", "this year", "last year"], demo.comparisons(con))
+    print(f"\nwarehouse: {Path(path).resolve()}")
+    return 0
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=max(100, Console().width)).print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Running a source: fetch, archive, parse, normalise and load, as one run in one transaction.
+
+A run either commits everything it fetched (versions, raw-response index, watermark, its
+`runs` row) or nothing: the warehouse is never half-written. The `runs` row is created
+before the transaction (status `running`) so a killed run stays visible; its outcome is
+written with the data, or after a rollback as `failed`.
+
+`rebuild` replays the raw archive through today's parsers without fetching anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import duckdb
+
+from . import sources
+from .archive import Archive, Entry
+from .errors import RecordError, SanctuaryWatchError
+from .http import HttpClient, redact
+from .sources import Options, Page, State
+from .warehouse import LoadCounts, Stage
+
+log = logging.getLogger(__name__)
+AfterLoad = Callable[[duckdb.DuckDBPyConnection, "RunResult"], None]
+after_load_hooks: list[AfterLoad] = []  # e.g. re-evaluating claims; run inside the transaction
+
+
+@dataclass
+class RunResult:
+    """What one run did."""
+
+    run_id: str
+    source: str
+    mode: str
+    status: str = "running"
+    requests: int = 0
+    counts: LoadCounts = field(default_factory=LoadCounts)
+    error: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ended_at: datetime | None = None
+
+
+def new_run_id(slug: str) -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{slug}-{secrets.token_hex(3)}"
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    client: HttpClient,
+    slug: str,
+    options: Options | None = None,
+    job: str = "cli",
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Run one source once; raise the project's error (after recording it) on failure."""
+    source = sources.get(slug)
+    options = options or Options()
+    host = _host(options.base_url or source.URL)
+    client.set_rate(host, source.REQUESTS_PER_SECOND)
+    result = RunResult(new_run_id(slug), slug, options.mode)
+    _start_run(con, result, job)
+    before = client.requests_made
+    try:
+        con.execute("BEGIN")
+        loader = _Loader(con, source, result.run_id)
+        state = read_state(con, slug)
+        for page in source.fetch(client, options, state):
+            entry = archive.put(page.fetched, result.run_id, page.kind)
+            records = loader.add(page, entry)
+            state = source.advance(state, page, records, options)
+            if progress:
+                progress(loader.pages, loader.rows)
+        result.requests = client.requests_made - before
+        _finish(con, loader, result, state)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _abort(con, result, exc, client.requests_made - before)
+        raise
+    return result
+
+
+class _Loader:
+    """Stages each page's records for one run, with the provenance every row carries."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:
+        self.con, self.source, self.run_id = con, source, run_id
+        self.stages = {table: Stage(con, table, key) for table, key in source.TABLES.items()}
+        self.pages = 0
+        self.rows = 0
+
+    def add(self, page: Page, entry: Entry) -> dict[str, list[dict[str, Any]]]:
+        try:
+            records = self.source.normalize(page.rows, page.kind)
+        except RecordError as exc:
+            raise RecordError(exc.source, entry.url, exc.key, exc.detail) from None
+        provenance = {
+            "observed_at": entry.fetched_at, "source": self.source.SLUG,
+            "source_url": entry.url, "raw_sha256": entry.sha256, "run_id": self.run_id,
+        }
+        for table, rows in records.items():
+            self.stages[table].append([row | provenance for row in rows])
+            self.rows += len(rows)
+        self.con.execute(
+            "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [entry.sha256, self.run_id, entry.source, entry.url, entry.kind, entry.status,
+             entry.content_type, entry.fetched_at, entry.bytes],
+        )
+        self.pages += 1
+        return records
+
+    def merge(self) -> LoadCounts:
+        total = LoadCounts()
+        for stage in self.stages.values():
+            total.add(stage.merge())
+        return total
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection, loader: _Loader, result: RunResult, state: State
+) -> None:
+    result.counts = loader.merge()
+    write_state(con, result.source, state)
+    result.status, result.ended_at = "success", datetime.now(UTC)
+    for hook in after_load_hooks:
+        hook(con, result)
+    _update_run(con, result)
+    log.info(
+        "run %s source=%s mode=%s requests=%d seen=%d new=%d changed=%d",
+        result.run_id, result.source, result.mode, result.requests, result.counts.seen,
+        result.counts.new, result.counts.changed,
+    )
+
+
+def _abort(con: duckdb.DuckDBPyConnection, result: RunResult, exc: BaseException, requests: int) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the transaction never started
+    result.status, result.ended_at, result.requests = "failed", datetime.now(UTC), requests
+    result.error = redact(str(exc) if isinstance(exc, SanctuaryWatchError) else repr(exc))
+    result.counts = LoadCounts()
+    _update_run(con, result)
+    log.error("run %s source=%s failed: %s", result.run_id, result.source, result.error)
+
+
+def _start_run(con: duckdb.DuckDBPyConnection, result: RunResult, job: str) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, job, source, mode, started_at, status) VALUES (?, ?, ?, ?, ?, ?)",
+        [result.run_id, job, result.source, result.mode, result.started_at, "running"],
+    )
+
+
+def _update_run(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
+    con.execute(
+        "UPDATE runs SET ended_at = ?, status = ?, requests = ?, rows_seen = ?, rows_written = ?, "
+        "error = ? WHERE run_id = ?",
+        [result.ended_at, result.status, result.requests, result.counts.seen,
+         result.counts.written, result.error, result.run_id],
+    )
+
+
+def read_state(con: duckdb.DuckDBPyConnection, slug: str) -> State:
+    row = con.execute(
+        "SELECT watermark, complete_through FROM source_state WHERE source = ?", [slug]
+    ).fetchone()
+    return State(watermark=row[0], complete_through=row[1]) if row else State()
+
+
+def write_state(con: duckdb.DuckDBPyConnection, slug: str, state: State) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO source_state VALUES (?, ?, ?, ?)",
+        [slug, state.watermark, state.complete_through, datetime.now(UTC)],
+    )
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
+
+
+def rebuild(
+    con: duckdb.DuckDBPyConnection, archive: Archive, slugs: Iterable[str] | None = None
+) -> dict[str, RunResult]:
+    """Reload the named sources (default: all in the archive) from raw captures only.
+
+    Every captured run is re-parsed first; a run whose pages no longer parse is skipped and
+    reported, so one bad capture does not block a parser fix for all the others. The reload
+    itself is one transaction: the old versions are replaced only if the whole replay works.
+    """
+    runs = _captured_runs(archive, set(slugs) if slugs else None)
+    good, results = [], {}
+    for run_id, entries in runs.items():
+        source = sources.get(entries[0].source)
+        try:
+            for entry in entries:
+                source.parse(archive.fetched(entry), entry.kind)
+            good.append((run_id, entries))
+        except SanctuaryWatchError as exc:
+            log.warning("rebuild skips run %s: %s", run_id, exc)
+    touched = sorted({entries[0].source for entries in runs.values()})
+    for slug in touched:
+        results[slug] = RunResult(new_run_id(slug), slug, "rebuild")
+        _start_run(con, results[slug], "rebuild")
+    try:
+        con.execute("BEGIN")
+        _clear(con, touched)
+        for run_id, entries in good:
+            _replay(con, archive, run_id, entries, results[entries[0].source])
+        for result in results.values():
+            result.status, result.ended_at = "success", datetime.now(UTC)
+            _update_run(con, result)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        for result in results.values():
+            _abort(con, result, exc, 0)
+        raise
+    return results
+
+
+def _captured_runs(archive: Archive, slugs: set[str] | None) -> dict[str, list[Entry]]:
+    runs: dict[str, list[Entry]] = {}
+    for entry in archive.entries():
+        if entry.source in sources.SOURCE_MODULES and (slugs is None or entry.source in slugs):
+            runs.setdefault(entry.run_id, []).append(entry)
+    return dict(sorted(runs.items(), key=lambda item: item[1][0].fetched_at))
+
+
+def _clear(con: duckdb.DuckDBPyConnection, slugs: list[str]) -> None:
+    for slug in slugs:
+        for table in sources.get(slug).TABLES:
+            con.execute(f"DELETE FROM {table}_versions")
+        con.execute("DELETE FROM raw_responses WHERE source = ?", [slug])
+        con.execute("DELETE FROM source_state WHERE source = ?", [slug])
+
+
+def _replay(
+    con: duckdb.DuckDBPyConnection, archive: Archive, run_id: str, entries: list[Entry],
+    result: RunResult,
+) -> None:
+    source = sources.get(entries[0].source)
+    loader = _Loader(con, source, run_id)
+    state = read_state(con, source.SLUG)
+    for entry in entries:
+        fetched = archive.fetched(entry)
+        page = Page(entry.kind, fetched, source.parse(fetched, entry.kind))
+        records = loader.add(page, entry)
+        state = source.advance(state, page, records, Options(mode="incremental"))
+    result.counts.add(loader.merge())
+    write_state(con, source.SLUG, state)

@@ -1,0 +1,67 @@
+"""The demo: build the warehouse from the bundled recorded archive, through the live collectors.
+
+The archive in `sanctuarywatch/data/demo_archive/` was recorded by `scripts/build_demo_archive.py`
+against the loopback server (`scripts/loopback.py`) serving the real rows in ../shared/data;
+its README says where every figure came from. Replaying it goes through the same HTTP client,
+paging, parsers and loader as `sanctuarywatch collect`, with the network swapped for the archive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from .archive import Archive, ArchiveTransport
+from .collect import RunResult, collect
+from .http import HttpClient
+from .sources import Options
+
+RECORDING_HOST = "http://127.0.0.1:8765"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded collection: which source, with which options."""
+
+    slug: str
+    options: Options
+
+
+PLAN = (
+    Step(
+        "il_chicago_crimes",
+        Options(
+            mode="backfill", start=date(2001, 1, 1), end=date(2018, 1, 1), page_size=2000,
+            base_url=f"{RECORDING_HOST}/resource/ijzp-q8t2.json",
+        ),
+    ),
+)
+
+
+def bundled_archive() -> Archive:
+    return Archive(Path(str(resources.files("sanctuarywatch") / "data" / "demo_archive")))
+
+
+def run(con: duckdb.DuckDBPyConnection, archive: Archive, source: Archive | None = None) -> list[RunResult]:
+    """Replay every step of the plan into `con`, archiving responses in `archive`."""
+    replay = ArchiveTransport(source or bundled_archive())
+    results = []
+    with HttpClient(transport=replay) as client:
+        for step in PLAN:
+            results.append(collect(con, archive, client, step.slug, step.options, job="demo"))
+    return results
+
+
+def comparisons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    """The comparisons the warehouse can make so far: (label, this year, last year)."""
+    sql = "SELECT chicago_homicide_victims(?, ?, 'murder')"
+    rows = []
+    for label, year in (("Chicago murder victims (IUCR 0110), Jan 1 - Aug 16", 2017),):
+        this = con.execute(sql, [f"{year}-01-01", f"{year}-08-17"]).fetchone()
+        last = con.execute(sql, [f"{year - 1}-01-01", f"{year - 1}-08-17"]).fetchone()
+        rows.append((f"{label}, {year} vs {year - 1}", int(this[0]), int(last[0])))  # type: ignore[index]
+    return rows

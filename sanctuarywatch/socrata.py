@@ -1,0 +1,168 @@
+"""Socrata SODA 2.x: paging, response checks and value parsing shared by portal sources.
+
+Dated notes (from Socrata's documentation and the sodapy / Socrata issue trackers):
+- `$limit` defaults to 1,000 and is at most 50,000 on 2.x endpoints.
+- Paging with `$offset` needs an `$order` on a unique key, or pages silently repeat and drop
+  rows; we always order by the system `:id` (after `:updated_at` for incremental pulls).
+- Timestamps are "floating": local wall-clock time with no zone (Chicago's portal: Chicago time).
+- JSON values are strings except booleans and GeoJSON points; the portal's CSV writes
+  `MM/DD/YYYY hh:mm:ss AM` and lowercase booleans; files re-saved by pandas have `True`/`17.0`.
+- Without an app token, requests share a per-IP pool and get HTTP 429.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from .errors import LayoutError
+from .http import Fetched, HttpClient, secret_from_env
+from .sources import Page
+
+MAX_PAGE_SIZE = 50_000
+TOKEN_ENV = ("SANCTUARYWATCH_SOCRATA_APP_TOKEN", "SOCRATA_APP_TOKEN")
+_US_TIMESTAMP = "%m/%d/%Y %I:%M:%S %p"
+
+
+def token_headers() -> dict[str, str]:
+    """The app token header, when one is set in the environment."""
+    token = secret_from_env(*TOKEN_ENV)
+    return {"X-App-Token": token} if token else {}
+
+
+def pages(
+    client: HttpClient,
+    source: str,
+    url: str,
+    where: str,
+    order: str,
+    page_size: int,
+    select: str | None = None,
+) -> Iterator[Page]:
+    """Walk a SoQL query page by page until a short page; yield each with its rows."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
+    offset = 0
+    while True:
+        params = {"$where": where, "$order": order, "$limit": str(page_size), "$offset": str(offset)}
+        if select:
+            params["$select"] = select
+        fetched = client.get(source, url, params=params, headers=token_headers())
+        rows = parse_rows(fetched)
+        yield Page("rows", fetched, rows)
+        if len(rows) < page_size:
+            return
+        offset += page_size
+
+
+def parse_rows(fetched: Fetched) -> list[dict[str, Any]]:
+    """A SODA JSON page: a list of objects. Anything else is a LayoutError saying what came."""
+    body = fetched.body.lstrip()
+    if body[:1] == b"<" or "html" in fetched.content_type.lower():
+        title = re.search(rb"<title>(.*?)</title>", body, re.I | re.S)
+        found = f"an HTML page (title {title.group(1).strip()[:80]!r})" if title else "an HTML page"
+        raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", found)
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LayoutError(
+            fetched.source, fetched.url, "a JSON array of rows", f"invalid JSON ({exc})"
+        ) from None
+    if isinstance(data, dict):
+        message = data.get("message") or data.get("error") or sorted(data)[:5]
+        raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", f"an object: {message}")
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise LayoutError(fetched.source, fetched.url, "a JSON array of objects", type(data).__name__)
+    return data
+
+
+def parse_csv(source: str, where: str, body: bytes) -> list[dict[str, Any]]:
+    """The portal's CSV export (or a pandas re-save of it) as rows keyed by SODA field names."""
+    text = body.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise LayoutError(source, where, "a CSV header line", "an empty file")
+    names = {name: field_name(name) for name in reader.fieldnames}
+    return [{names[k]: v for k, v in row.items() if k is not None} for row in reader]
+
+
+def field_name(column: str) -> str:
+    """CSV column title to SODA field name: 'Case Number' -> 'case_number'."""
+    return re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
+
+
+def require(source: str, where: str, rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+    """Every row has the fields the normaliser relies on; else say which are missing."""
+    for row in rows:
+        missing = [name for name in fields if name not in row]
+        if missing:
+            raise LayoutError(
+                source, where, f"fields {', '.join(fields)}",
+                f"a row without {', '.join(missing)} (its fields: {', '.join(sorted(row)[:25])})",
+            )
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in ("", "nan", "NaN"))
+
+
+def floating_timestamp(value: Any) -> datetime | None:
+    """SODA floating timestamp or the CSV's `MM/DD/YYYY hh:mm:ss AM`, as naive local time."""
+    if blank(value):
+        return None
+    text = str(value).strip()
+    if "/" in text:
+        return datetime.strptime(text, _US_TIMESTAMP)
+    return datetime.fromisoformat(text.rstrip("Z"))
+
+
+def boolean(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "t", "y", "yes", "1"):
+        return True
+    if text in ("false", "f", "n", "no", "0"):
+        return False
+    if text in ("", "unknown", "nan"):
+        return None
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def integer(value: Any) -> int | None:
+    """'18', '18.0' (pandas) and 18 all give 18."""
+    if blank(value):
+        return None
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(number)
+
+
+def number(value: Any) -> float | None:
+    return None if blank(value) else float(value)
+
+
+def padded(value: Any, width: int) -> str | None:
+    """Beat and district codes: '221', '221.0' and '0221' all give '0221' for width 4."""
+    if blank(value):
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.0+)?", text):
+        text = text.split(".")[0]
+    return text.zfill(width)
+
+
+def point(row: dict[str, Any]) -> tuple[float | None, float | None]:
+    """(latitude, longitude) from the latitude/longitude fields, else the GeoJSON location."""
+    lat, lon = number(row.get("latitude")), number(row.get("longitude"))
+    location = row.get("location")
+    if (lat is None or lon is None) and isinstance(location, dict):
+        coordinates = location.get("coordinates") or [None, None]
+        lon, lat = number(coordinates[0]), number(coordinates[1])
+    return lat, lon

@@ -1,0 +1,248 @@
+"""The DuckDB warehouse: opening it, migrating it, and the one writer of fact rows.
+
+Schema lives in numbered SQL files (`warehouse/NNN_name.sql`), applied in order and recorded
+in `schema_version`. Every fact table is versioned the same way, so the warehouse can answer
+"what did the data say on 2017-08-16?":
+
+    <name>_versions      every version of every record ever observed, with
+                         valid_from/valid_to (when this version was current), first/last
+                         observed times, and the source URL, raw sha256 and run behind it
+    <name>               view: the current version of each record
+    <name>_as_of(ts)     table macro: the version current at time ts
+
+Files are created with a storage compatibility version that the duckdb CLI on PyPI (1.5.x)
+can open, because SQL users reach for that tool first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .errors import ConfigError
+
+DEFAULT_DB = Path("warehouse") / "sanctuarywatch.duckdb"
+DB_ENV = "SANCTUARYWATCH_DB"
+STORAGE_COMPATIBILITY = "v1.5.0"
+VERSION_COLUMNS = (
+    "record_hash", "valid_from", "valid_to", "first_observed_at", "last_observed_at",
+)
+PROVENANCE_COLUMNS = ("source", "source_url", "raw_sha256", "run_id")
+SQL_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def db_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """Where the warehouse lives: the option, else $SANCTUARYWATCH_DB, else warehouse/."""
+    chosen = option or os.environ.get(DB_ENV) or DEFAULT_DB
+    return Path(chosen)
+
+
+def schema_dir() -> Path:
+    """The numbered SQL files: inside the installed wheel, or warehouse/ in a checkout."""
+    packaged = Path(str(resources.files("sanctuarywatch") / "_warehouse"))
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "warehouse"
+    if checkout.is_dir():
+        return checkout
+    raise ConfigError("sanctuarywatch package", "schema files not found (broken install?)")
+
+
+def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating and migrating if needed) the warehouse; ':memory:' for tests."""
+    target = ":memory:" if str(path) == ":memory:" else str(db_path(path))
+    if target != ":memory:" and not read_only:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {}
+    if not read_only:
+        config["storage_compatibility_version"] = STORAGE_COMPATIBILITY
+    try:
+        con = duckdb.connect(target, read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise ConfigError(target, f"cannot open the warehouse: {exc}") from None
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every numbered SQL file not yet applied; return the versions applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for path in sorted(schema_dir().glob("*.sql")):
+        match = SQL_FILE.match(path.name)
+        if not match or int(match.group(1)) in done:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO schema_version (version, name) VALUES (?, ?)",
+                [int(match.group(1)), path.name],
+            )
+            _create_version_views(con)
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise ConfigError(str(path), f"schema file failed: {exc}") from None
+        applied.append(int(match.group(1)))
+    return applied
+
+
+def _create_version_views(con: duckdb.DuckDBPyConnection) -> None:
+    for name in versioned_tables(con):
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS "
+            f"SELECT * FROM {name}_versions WHERE valid_to IS NULL"
+        )
+        con.execute(
+            f"CREATE OR REPLACE MACRO {name}_as_of(ts) AS TABLE "
+            f"SELECT * FROM {name}_versions WHERE valid_from <= CAST(ts AS TIMESTAMPTZ) "
+            f"AND (valid_to IS NULL OR valid_to > CAST(ts AS TIMESTAMPTZ))"
+        )
+
+
+def versioned_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Base names of every versioned fact table (`<name>_versions`)."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%\\_versions' ESCAPE '\\' "
+        "AND NOT temporary ORDER BY 1"
+    ).fetchall()
+    return [row[0].removesuffix("_versions") for row in rows]
+
+
+@dataclass
+class LoadCounts:
+    """What one load did to one table."""
+
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.new + self.changed
+
+    def add(self, other: LoadCounts) -> None:
+        self.seen += other.seen
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+}
+
+
+def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a versioned table's own columns, without versioning columns."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE table_name = ? ORDER BY column_index",
+        [f"{table}_versions"],
+    ).fetchall()
+    if not rows:
+        raise ConfigError(table, "no such versioned table in the warehouse schema")
+    skip = set(VERSION_COLUMNS) | set(PROVENANCE_COLUMNS)
+    return [(name, kind) for name, kind in rows if name not in skip]
+
+
+def arrow_batch(
+    con: duckdb.DuckDBPyConnection, table: str, records: Sequence[dict[str, Any]]
+) -> pa.Table:
+    """Records as an Arrow table typed by the SQL schema (the schema is the one truth)."""
+    columns = fact_columns(con, table)
+    fields = [pa.field(name, _ARROW_TYPES.get(kind, pa.string())) for name, kind in columns]
+    fields += [pa.field("observed_at", pa.timestamp("us", tz="UTC"))]
+    fields += [pa.field(name, pa.string()) for name in PROVENANCE_COLUMNS]
+    return pa.Table.from_pylist(list(records), schema=pa.schema(fields))
+
+
+class Stage:
+    """Rows of one run for one table, staged in a temp table until `merge`.
+
+    Pages are appended as they arrive (through Arrow, never executemany), so a collection
+    holds one page in Python at a time; the merge into `<table>_versions` happens once, inside
+    the run's transaction.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> None:
+        self.con, self.table, self.key = con, table, tuple(key)
+        self.columns = [name for name, _ in fact_columns(con, table)]
+        self.name = f"stage_{table}"
+        con.execute(f"DROP TABLE IF EXISTS {self.name}")
+        con.execute(
+            f"CREATE TEMP TABLE {self.name} AS SELECT {', '.join(self.columns)}, "
+            f"CAST(NULL AS TIMESTAMPTZ) AS observed_at, "
+            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)} "
+            f"FROM {table}_versions LIMIT 0"
+        )
+        self.rows = 0
+
+    def append(self, records: Sequence[dict[str, Any]]) -> None:
+        if not records:
+            return
+        batch = arrow_batch(self.con, self.table, records)  # noqa: F841 (read by DuckDB)
+        self.con.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM batch")
+        self.rows += len(records)
+
+    def merge(self) -> LoadCounts:
+        """Upsert staged rows as versions; return what changed. Idempotent for equal input."""
+        counts = LoadCounts(seen=self.rows)
+        if not self.rows:
+            self.con.execute(f"DROP TABLE {self.name}")
+            return counts
+        cols = ", ".join(self.columns)
+        on = " AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in self.key)
+        part = ", ".join(self.key)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.name}_latest AS "
+            f"SELECT *, md5(CAST(ROW({cols}) AS VARCHAR)) AS record_hash FROM {self.name} "
+            f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY observed_at DESC) = 1"
+        )
+        latest, versions = f"{self.name}_latest", f"{self.table}_versions"
+        counts.unchanged = self._count(
+            f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, s.observed_at) "
+            f"FROM {latest} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
+        )
+        counts.changed = self._count(
+            f"UPDATE {versions} v SET valid_to = s.observed_at FROM {latest} s "
+            f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
+            f"AND s.observed_at > v.valid_from"
+        )
+        inserted = self._count(
+            f"INSERT INTO {versions} ({cols}, record_hash, valid_from, valid_to, "
+            f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
+            f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
+            f"{', '.join(PROVENANCE_COLUMNS)} FROM {latest} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
+        )
+        counts.new = inserted - counts.changed
+        self.con.execute(f"DROP TABLE {self.name}")
+        self.con.execute(f"DROP TABLE {latest}")
+        return counts
+
+    def _count(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0]) if row else 0

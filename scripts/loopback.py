@@ -1,0 +1,154 @@
+"""A loopback server that speaks the upstreams' protocols with the real data in ../shared/data.
+
+Live sources cannot be reached from this workplace, so cassettes, the bundled demo archive
+and the benchmarks are recorded against this server on 127.0.0.1. It serves:
+
+    /resource/ijzp-q8t2.json   Socrata SODA 2.x over the real Chicago homicide rows
+                               (the 2001-2017 CSV re-shaped to SODA JSON: DERIVED, see
+                               tests/fixtures/README.md), with $where/$order/$limit/$offset/$select
+
+The SoQL it understands is the subset sanctuarywatch sends: comparisons joined by AND on
+fields and on the system fields :id and :updated_at. Anything else answers 400 like Socrata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CHICAGO_CSV = SHARED / "data" / "chicago" / "homicide_victims_2001_2017.csv"
+_COMPARISON = re.compile(r"^\s*(:?[a-z_]+)\s*(>=|<=|=|<|>)\s*'([^']*)'\s*$")
+
+
+def soda_rows(csv_path: Path = CHICAGO_CSV) -> list[dict[str, Any]]:
+    """The pandas-resaved portal CSV as the SODA JSON rows the portal would serve."""
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        return [_soda_row(row) for row in csv.DictReader(handle)]
+
+
+def _whole(value: str) -> str:
+    return str(int(float(value))) if value else ""
+
+
+def _iso(value: str) -> str:
+    return datetime.strptime(value, "%m/%d/%Y %I:%M:%S %p").strftime("%Y-%m-%dT%H:%M:%S.000")
+
+
+def _soda_row(row: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row["ID"], "case_number": row["Case Number"], "date": _iso(row["Date"]),
+        "block": row["Block"], "iucr": row["IUCR"], "primary_type": row["Primary Type"],
+        "description": row["Description"], "location_description": row["Location Description"],
+        "arrest": row["Arrest"] == "True", "domestic": row["Domestic"] == "True",
+        "beat": row["Beat"].zfill(4) if row["Beat"] else "",
+        "district": _whole(row["District"]).zfill(3) if row["District"] else "",
+        "ward": _whole(row["Ward"]), "community_area": _whole(row["Community Area"]),
+        "fbi_code": row["FBI Code"], "x_coordinate": _whole(row["X Coordinate"]),
+        "y_coordinate": _whole(row["Y Coordinate"]), "year": row["Year"],
+        "updated_on": _iso(row["Updated On"]),
+        "latitude": row["Latitude"], "longitude": row["Longitude"],
+    }
+    if row["Latitude"] and row["Longitude"]:
+        out["location"] = {
+            "type": "Point",
+            "coordinates": [float(row["Longitude"]), float(row["Latitude"])],
+        }
+    # Socrata leaves out empty values.
+    out = {k: v for k, v in out.items() if v != ""}
+    out[":id"] = f"row-{int(row['ID']):08d}"
+    out[":updated_at"] = out["updated_on"] + "Z"
+    return out
+
+
+class SodaDataset:
+    """Rows of one dataset and the subset of SoQL needed to page through them."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+    def query(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        rows = [row for row in self.rows if _matches(row, params.get("$where", ""))]
+        order = [name.strip() for name in params.get("$order", ":id").split(",")]
+        rows.sort(key=lambda row: tuple(str(row.get(name, "")) for name in order))
+        offset, limit = int(params.get("$offset", 0)), int(params.get("$limit", 1000))
+        selected = rows[offset : offset + limit]
+        system = ":id" in params.get("$select", "")
+        return [
+            {k: v for k, v in row.items() if system or not k.startswith(":")} for row in selected
+        ]
+
+
+def _matches(row: dict[str, Any], where: str) -> bool:
+    if not where:
+        return True
+    for clause in re.split(r"\s+AND\s+", where):
+        match = _COMPARISON.match(clause)
+        if not match:
+            raise ValueError(f"unsupported SoQL clause: {clause!r}")
+        name, op, value = match.groups()
+        have = str(row.get(name, "")).rstrip("Z")
+        if not {
+            "=": have == value, ">=": have >= value, "<=": have <= value,
+            "<": have < value, ">": have > value,
+        }[op]:
+            return False
+    return True
+
+
+Route = Callable[[str, dict[str, str]], tuple[int, str, bytes]]
+
+
+def socrata_route(datasets: dict[str, SodaDataset]) -> Route:
+    def route(path: str, params: dict[str, str]) -> tuple[int, str, bytes]:
+        match = re.fullmatch(r"/resource/([a-z0-9]{4}-[a-z0-9]{4})\.json", path)
+        if not match or match.group(1) not in datasets:
+            return 404, "application/json", b'{"error":true,"message":"Not found"}'
+        try:
+            rows = datasets[match.group(1)].query(params)
+        except ValueError as exc:
+            body = {"code": "query.compiler.malformed", "error": True, "message": str(exc)}
+            return 400, "application/json", json.dumps(body).encode()
+        return 200, "application/json;charset=utf-8", json.dumps(rows, indent=1).encode()
+
+    return route
+
+
+class _Handler(BaseHTTPRequestHandler):
+    route: Route
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        status, content_type, body = self.route(parts.path, params)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(route: Route, port: int = 0) -> Iterator[str]:
+    """Serve `route` on 127.0.0.1 in a thread; yield the base URL."""
+    handler = type("Handler", (_Handler,), {"route": staticmethod(route)})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
