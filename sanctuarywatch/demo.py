@@ -42,13 +42,15 @@ PLAN = (
 )
 
 
-def bundled_archive() -> Archive:
-    return Archive(Path(str(resources.files("sanctuarywatch") / "data" / "demo_archive")))
+def bundled_archives() -> list[Archive]:
+    """One recorded archive per source: demo_archive/<slug>/."""
+    root = Path(str(resources.files("sanctuarywatch") / "data" / "demo_archive"))
+    return [Archive(folder) for folder in sorted(root.iterdir()) if folder.is_dir()]
 
 
-def run(con: duckdb.DuckDBPyConnection, archive: Archive, source: Archive | None = None) -> list[RunResult]:
+def run(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[RunResult]:
     """Replay every step of the plan into `con`, archiving responses in `archive`."""
-    replay = ArchiveTransport(source or bundled_archive())
+    replay = ArchiveTransport(*bundled_archives())
     results = []
     with HttpClient(transport=replay) as client:
         for step in PLAN:

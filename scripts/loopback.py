@@ -105,14 +105,16 @@ def _matches(row: dict[str, Any], where: str) -> bool:
     return True
 
 
-Route = Callable[[str, dict[str, str]], tuple[int, str, bytes]]
+Answer = tuple[int, str, bytes] | tuple[int, str, bytes, dict[str, str]]
+Route = Callable[[str, dict[str, str]], Answer | None]  # None: not mine, try the next route
+NOT_FOUND: Answer = (404, "application/json", b'{"error":true,"message":"Not found"}')
 
 
 def socrata_route(datasets: dict[str, SodaDataset]) -> Route:
-    def route(path: str, params: dict[str, str]) -> tuple[int, str, bytes]:
+    def route(path: str, params: dict[str, str]) -> Answer | None:
         match = re.fullmatch(r"/resource/([a-z0-9]{4}-[a-z0-9]{4})\.json", path)
         if not match or match.group(1) not in datasets:
-            return 404, "application/json", b'{"error":true,"message":"Not found"}'
+            return None
         try:
             rows = datasets[match.group(1)].query(params)
         except ValueError as exc:
@@ -123,15 +125,37 @@ def socrata_route(datasets: dict[str, SodaDataset]) -> Route:
     return route
 
 
+def chicago_route() -> Route:
+    """The Chicago portal as recorded for the demo and the cassettes."""
+    return socrata_route({"ijzp-q8t2": SodaDataset(soda_rows())})
+
+
+def combine(*routes: Route) -> Route:
+    """The first route that answers a path wins; none answering is a 404."""
+
+    def route(path: str, params: dict[str, str]) -> Answer:
+        for candidate in routes:
+            answer = candidate(path, params)
+            if answer is not None:
+                return answer
+        return NOT_FOUND
+
+    return route
+
+
 class _Handler(BaseHTTPRequestHandler):
     route: Route
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        status, content_type, body = self.route(parts.path, params)
+        answer = self.route(parts.path, params) or NOT_FOUND
+        status, content_type, body = answer[:3]
+        headers = answer[3] if len(answer) > 3 else {}  # type: ignore[misc]
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -152,3 +176,8 @@ def serve(route: Route, port: int = 0) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def all_routes() -> Route:
+    """Every upstream this server imitates. Each area adds its route here."""
+    return combine(chicago_route())
