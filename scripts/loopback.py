@@ -181,3 +181,21 @@ def serve(route: Route, port: int = 0) -> Iterator[str]:
 def all_routes() -> Route:
     """Every upstream this server imitates. Each area adds its route here."""
     return combine(chicago_route())
+
+
+REVISED_ID = "23330"  # a 2017 victim row whose record the "revised" portal re-classifies
+
+
+def chicago_2016_2017_route(revised: bool = False) -> Route:
+    """The portal holding only the 2016-2017 rows (small cassettes); `revised`: after an
+    upstream revision that re-classifies one 2017 murder as second-degree.
+
+    Recorded on ports 8767 (as is) and 8766 (revised), so tests can load the original, then the
+    revision, and query both.
+    """
+    rows = [dict(row) for row in soda_rows() if row["year"] in ("2016", "2017")]
+    for row in rows if revised else []:
+        if row["id"] == REVISED_ID:
+            row.update(iucr="0130", description="SECOND DEGREE MURDER",
+                       updated_on="2026-11-01T09:30:00.000", **{":updated_at": "2026-11-01T14:30:00.000Z"})
+    return socrata_route({"ijzp-q8t2": SodaDataset(rows)})

@@ -1,0 +1,185 @@
+"""Chicago crimes (ijzp-q8t2): parsing real rows, both CSV dialects, paging, revisions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import duckdb
+import httpx
+import pytest
+
+from conftest import FIXTURES, SHARED_DATA, fetched, load_json
+from sanctuarywatch import socrata
+from sanctuarywatch.archive import Archive
+from sanctuarywatch.collect import collect
+from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.sources import Options
+from sanctuarywatch.sources import il_chicago_crimes as source
+
+HERE = FIXTURES / "il_chicago_crimes"
+PORTAL = "http://127.0.0.1:8765/resource/ijzp-q8t2.json"
+PORTAL_2016_2017 = "http://127.0.0.1:8767/resource/ijzp-q8t2.json"
+REVISED_PORTAL = "http://127.0.0.1:8766/resource/ijzp-q8t2.json"
+WINDOW = dict(mode="backfill", start=date(2016, 1, 1), end=date(2018, 1, 1), page_size=500)
+
+
+def test_parses_one_real_soda_row_field_by_field() -> None:
+    page = fetched(source.SLUG, (HERE / "soda_sample_rows_real.json").read_bytes())
+    rows = source.parse(page, "rows")
+    record = source.normalize(rows, "rows")["il_chicago_crimes"][2]
+    assert record == {
+        "id": 1986970, "case_number": "HH175062",
+        "occurred_local": datetime(2002, 2, 8, 15, 31, 21),
+        "occurred_at": datetime(2002, 2, 8, 21, 31, 21, tzinfo=UTC),
+        "block": "0000X E 100 PL", "iucr": "051A", "primary_type": "ASSAULT",
+        "description": "AGGRAVATED: HANDGUN", "location_description": "SIDEWALK",
+        "arrest": False, "domestic": False, "beat": "0511", "district": "005", "ward": None,
+        "community_area": None, "fbi_code": "04A", "x_coordinate": 1178432.0,
+        "y_coordinate": 1838311.0, "year": 2002,
+        "updated_on": datetime(2016, 1, 15, 11, 8, 45),
+        "latitude": 41.711628886, "longitude": -87.622141173, "offense_class": None,
+        "portal_updated_at": None,
+    }
+
+
+def test_portal_csv_dialect() -> None:
+    rows = socrata.parse_csv(source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes())
+    records = source.normalize(rows, "rows")["il_chicago_crimes"]
+    murder = records[1]
+    assert murder["occurred_local"] == datetime(2019, 5, 26, 2, 11)
+    assert (murder["arrest"], murder["beat"], murder["district"]) == (False, "1233", "012")
+    assert murder["offense_class"] == "murder"
+    assert records[0]["latitude"] is None and records[0]["offense_class"] is None
+    assert records[2]["location_description"] == 'CTA "L" PLATFORM'
+
+
+def test_pandas_csv_dialect() -> None:
+    rows = socrata.parse_csv(source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes())
+    first = source.normalize(rows, "rows")["il_chicago_crimes"][0]
+    assert (first["beat"], first["district"], first["ward"]) == ("1821", "018", None)
+    assert first["arrest"] is True and first["domestic"] is True
+    assert first["occurred_local"] == datetime(2003, 5, 20, 3, 15)
+
+
+def test_both_dialects_normalise_to_the_same_records() -> None:
+    """The pandas-resaved CSV and the SODA JSON of the same rows give identical records."""
+    csv_rows = socrata.parse_csv(
+        source.SLUG, "csv", (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes()
+    )
+    by_id = {r["id"]: r for r in source.normalize(csv_rows, "rows")["il_chicago_crimes"]}
+    json_rows = load_json(SHARED_DATA / "chicago" / "soda_homicides_2016_2017.DERIVED.json")
+    json_records = source.normalize(json_rows, "rows")["il_chicago_crimes"]
+    assert len(json_records) == 1458
+    assert all(by_id[r["id"]] == r for r in json_records)
+
+
+@pytest.mark.parametrize(
+    ("iucr", "primary_type", "expected"),
+    [("0110", "HOMICIDE", "murder"), ("0130", "HOMICIDE", "homicide_other"),
+     ("0142", "HOMICIDE", "homicide_other"), ("0486", "BATTERY", None)],
+)
+def test_murder_and_homicide_stay_distinguishable(iucr: str, primary_type: str, expected: str | None) -> None:
+    assert source.offense_class(primary_type, iucr) == expected
+
+
+def _rows_with(**changes: object) -> bytes:
+    rows = load_json(HERE / "soda_sample_rows_real.json")
+    for row in rows:
+        row.update(changes)
+    return json.dumps(rows).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "found"),
+    [
+        (_rows_with(primary_type=None).replace(b'"primary_type"', b'"primary_typ"'),
+         "application/json", "without primary_type"),
+        (b"<html><head><title>Service Unavailable</title></head></html>", "text/html", "Service Unavailable"),
+        (b'[{"id": "1", "date": ', "application/json", "invalid JSON"),
+        (b'{"code": "query.compiler.malformed", "error": true, "message": "bad $where"}',
+         "application/json", "bad $where"),
+    ],
+)
+def test_layout_breaks_are_clear_errors(body: bytes, content_type: str, found: str) -> None:
+    with pytest.raises(LayoutError) as caught:
+        source.parse(fetched(source.SLUG, body, url=PORTAL, content_type=content_type), "rows")
+    message = str(caught.value)
+    assert found in message and PORTAL in message and source.SLUG in message
+
+
+def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
+    return (
+        con.execute("SELECT count(*), sum(hash(record_hash)) FROM il_chicago_crimes_versions").fetchone(),
+        con.execute("SELECT count(*) FROM raw_responses").fetchone(),
+        con.execute("SELECT * FROM source_state").fetchall(),
+    )
+
+
+def test_a_bad_second_page_leaves_the_warehouse_as_it_was(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+    good = (HERE / "soda_sample_rows_real.json").read_bytes()
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url)
+        if len(calls) == 1:
+            return httpx.Response(200, content=good, headers={"content-type": "application/json"})
+        return httpx.Response(200, content=b"<html><title>Oops</title></html>", headers={"content-type": "text/html"})
+
+    before = _warehouse_state(con)
+    with HttpClient(transport=httpx.MockTransport(handler)) as client, pytest.raises(LayoutError):
+        collect(con, archive, client, source.SLUG, Options(mode="backfill", page_size=5, base_url=PORTAL))
+    assert len(calls) == 2
+    assert _warehouse_state(con) == before
+    run = con.execute("SELECT status, error FROM runs").fetchone()
+    assert run is not None and run[0] == "failed" and "Oops" in run[1]
+
+
+def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
+    row = con.execute(
+        "SELECT chicago_homicide_victims(?, ?, 'murder')", [f"{year}-01-01", f"{year}-08-17"]
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.vcr
+def test_backfill_pages_through_the_portal(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+    with HttpClient() as client:
+        result = collect(con, archive, client, source.SLUG, Options(base_url=PORTAL, **WINDOW))  # type: ignore[arg-type]
+    assert result.requests == 3  # 1,458 rows at 500 a page
+    assert (result.counts.seen, result.counts.new) == (1458, 1458)
+    assert (_murders(con, 2017), _murders(con, 2016)) == (447, 456)
+    pages = con.execute("SELECT count(DISTINCT sha256), count(*) FROM raw_responses").fetchone()
+    assert pages == (3, 3)
+    urls = [row[0] for row in con.execute("SELECT url FROM raw_responses").fetchall()]
+    assert sorted(url.split("$offset=")[1].split("&")[0] for url in urls) == ["0", "1000", "500"]
+
+
+@pytest.mark.vcr
+def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    everything = Options(mode="backfill", page_size=1000, base_url=PORTAL_2016_2017)
+    with HttpClient() as client:
+        first = collect(con, archive, client, source.SLUG, everything)
+        loaded = con.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        state = _warehouse_state(con)
+        twice = collect(con, archive, client, source.SLUG, everything)
+        assert (first.counts.new, twice.counts.written, twice.counts.unchanged) == (1458, 0, 1458)
+        assert _warehouse_state(con)[0] == state[0]
+        again = collect(con, archive, client, source.SLUG, Options(base_url=PORTAL_2016_2017))
+        assert again.requests == 1 and again.counts.written == 0 and again.counts.seen > 0
+        revised = collect(con, archive, client, source.SLUG, Options(base_url=REVISED_PORTAL))
+    assert (revised.counts.changed, revised.counts.new) == (1, 0)
+    assert _murders(con, 2017) == 446
+    versions = con.execute(
+        "SELECT iucr, valid_to IS NULL FROM il_chicago_crimes_versions WHERE id = 23330 ORDER BY valid_from"
+    ).fetchall()
+    assert versions == [("0110", False), ("0130", True)]
+    as_of = con.execute(
+        "SELECT count(*) FROM il_chicago_crimes_as_of(?) WHERE offense_class = 'murder' "
+        "AND occurred_local >= '2017-01-01' AND occurred_local < '2017-08-17'", [loaded]
+    ).fetchone()
+    assert as_of == (447,)
