@@ -81,17 +81,27 @@ def redact_url(url: str | httpx.URL) -> str:
     return redact(urlunsplit(parts._replace(query=urlencode(query, safe="$:,()'*"))))
 
 
-class _RedactingFilter(logging.Filter):
-    """Keeps secrets out of every log record, whoever formatted it."""
+def _install_redacting_log_records() -> None:
+    """Redact every log record when it is made, whichever library logs it.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
+    A filter on our own loggers is not enough: httpx-retries logs whole request URLs (with
+    API keys) at debug level from its own logger (seen with httpx-retries 0.6, 2026-11).
+    """
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts", False):
+        return
+
+    def redacting(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        if _secrets:
+            record.msg, record.args = redact(record.getMessage()), None
+        return record
+
+    redacting.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting)
 
 
-logging.getLogger("sanctuarywatch").addFilter(_RedactingFilter())
-logging.getLogger("httpx").addFilter(_RedactingFilter())
+_install_redacting_log_records()
 
 
 @dataclass(frozen=True)
