@@ -11,8 +11,8 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import date
+from contextlib import closing, contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,17 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sources", help="each source: last success, rows, how stale")
     sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
+
+    for name, text in (("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
+                       ("run", "run one job of cron.yaml once (for the system cron)")):
+        p = sub.add_parser(name, help=text)
+        if name == "run":
+            p.add_argument("job")
+        p.add_argument("--cron", help="schedule file (default $SANCTUARYWATCH_CRON or ./cron.yaml)")
+        p.add_argument("--replay", help="answer from a recorded archive folder, or 'bundled'")
+        if name == "daemon":
+            p.add_argument("--check", action="store_true", help="check cron.yaml, show next runs")
+            p.add_argument("--run-now", action="store_true", help="also run every job at start")
     return top
 
 
@@ -146,26 +157,28 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 SOURCES_SQL = """
-SELECT s.slug AS source,
-       max(r.ended_at) FILTER (WHERE r.status = 'success') AS last_success,
-       count(*) FILTER (WHERE r.status = 'failed') AS failed_runs,
-       any_value(st.complete_through) AS complete_through
+SELECT s.slug AS source, f.last_success, f.stale_since, coalesce(f.consecutive_failures, 0),
+       st.complete_through
 FROM (SELECT unnest(?) AS slug) s
-LEFT JOIN runs r ON r.source = s.slug
+LEFT JOIN source_freshness f ON f.source = s.slug
 LEFT JOIN source_state st ON st.source = s.slug
-GROUP BY s.slug ORDER BY s.slug
+ORDER BY s.slug
 """
 
 
 @command
 def cmd_sources(args: argparse.Namespace) -> int:
     modules = sources.all_sources()
-    with _open(args) as con:
+    from .daemon import open_for_reading
+
+    with closing(open_for_reading(warehouse.db_path(args.db))) as con:
         rows = []
-        for slug, last, failed, through in con.execute(SOURCES_SQL, [list(modules)]).fetchall():
+        found = con.execute(SOURCES_SQL, [list(modules)]).fetchall()
+        for slug, last, stale, failed, through in found:
             count = sum(_current_rows(con, table) for table in modules[slug].TABLES)
-            rows.append((slug, modules[slug].PUBLISHER, last, count, through, failed))
-    print_table(["source", "publisher", "last success", "rows", "complete through", "failed runs"], rows)
+            rows.append((slug, modules[slug].PUBLISHER, last, stale, count, through, failed))
+    print_table(["source", "publisher", "last success", "stale since", "rows", "complete through",
+                 "failures in a row"], rows)
     return 0
 
 
@@ -193,6 +206,47 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console(width=max(100, Console().width)).print(table)
+
+
+@command
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from . import daemon, schedule
+
+    plan = schedule.load(args.cron)
+    if args.check:
+        now = datetime.now(UTC)
+        rows = [(job.name, job.schedule, job.timezone, ", ".join(s.source for s in job.steps),
+                 " | ".join(f"{t:%a %Y-%m-%d %H:%M:%S %Z}"
+                            for t in schedule.next_fire_times(job, now)))
+                for job in plan.jobs.values()]
+        print_table(["job", "schedule", "time zone", "sources", "next runs"], rows)
+        return 0
+    daemon.configure_logging(args.verbose)
+    path = warehouse.db_path(args.db)
+    con = daemon.open_live(path)
+    try:
+        daemon.abandon_stale_runs(con)
+        runner = daemon.JobRunner(con, path, daemon.replay_archives(args.replay))
+        daemon.publish_snapshot(con, path)
+        return daemon.Daemon(plan, runner, run_now=args.run_now).serve()
+    finally:
+        con.close()
+
+
+@command
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import daemon, schedule
+
+    job = schedule.load(args.cron).job(args.job)
+    daemon.configure_logging(args.verbose)
+    path = warehouse.db_path(args.db)
+    con = daemon.open_live(path)
+    try:
+        daemon.abandon_stale_runs(con)
+        report = daemon.JobRunner(con, path, daemon.replay_archives(args.replay)).run(job)
+    finally:
+        con.close()
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

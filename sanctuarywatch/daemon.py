@@ -1,0 +1,447 @@
+"""Running jobs: once (`sanctuarywatch run JOB`) or on the schedule (`sanctuarywatch daemon`).
+
+The daemon owns the live warehouse file for as long as it runs, because DuckDB lets one
+process hold a file read-write and every other open then fails at once. SQL users read a
+snapshot instead, `<db dir>/snapshots/<db name>`, which is re-published after every job by
+copying the checkpointed file to a temporary name and renaming it over the old one (atomic:
+a reader that opened the old snapshot keeps its file until it closes it).
+
+How the daemon stays up for months:
+
+- Jobs run one at a time on one worker (one writer, and politeness towards the portals); a
+  job due while another runs waits, up to its misfire grace (default an hour), and missed
+  runs are coalesced into one. Each job has at most one instance.
+- A failing source is recorded in `runs` (by collect) and does not stop the job's other
+  sources, the other jobs or the daemon; it is tried again on a later run, after a backoff
+  that doubles with each consecutive failure (30 min, 1 h, 2 h, ... capped at a day).
+- SIGTERM / SIGINT: no new work starts; the running load stops at its next page, rolls back
+  and is recorded as `abandoned`; the daemon exits 0.
+- `runs` rows left `running` by a killed process are marked `abandoned` on start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import duckdb
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from . import schedule, warehouse
+from .archive import Archive, ArchiveTransport
+from .collect import RunResult, collect
+from .errors import ConfigError, SanctuaryWatchError
+from .http import HttpClient, redact
+
+log = logging.getLogger(__name__)
+REPLAY_ENV = "SANCTUARYWATCH_REPLAY"
+SNAPSHOT_DIR = "snapshots"
+
+
+class Stopped(SanctuaryWatchError):
+    """The daemon was asked to stop while a load was running; the load rolled back."""
+
+
+@dataclass
+class JobReport:
+    """What one run of a job did, source by source."""
+
+    job: str
+    results: list[RunResult] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    claims: str = "not run"
+    stopped: bool = False
+    snapshot_seconds: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.stopped
+
+
+def snapshot_path(db: str | os.PathLike[str]) -> Path:
+    """The file SQL users open while the daemon runs: <db dir>/snapshots/<db name>."""
+    path = Path(db)
+    return path.parent / SNAPSHOT_DIR / path.name
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> float:
+    """Checkpoint the live file and atomically replace the readers' copy; return seconds.
+
+    A plain file copy after CHECKPOINT (the WAL is then empty and only this process writes)
+    measured 27 ms on the demo warehouse against 340 ms for ATTACH + COPY FROM DATABASE.
+    """
+    started = time.perf_counter()
+    target = snapshot_path(db)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("CHECKPOINT")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(db, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return time.perf_counter() - started
+
+
+def replay_archives(spec: str | None) -> list[Archive] | None:
+    """Archives to answer requests from instead of the network: 'bundled' (the demo
+    archive), a folder with a manifest, or a folder of such folders. None: go online."""
+    spec = spec or os.environ.get(REPLAY_ENV) or None
+    if spec is None:
+        return None
+    if spec == "bundled":
+        root = Path(str(resources.files("sanctuarywatch") / "data" / "demo_archive"))
+    else:
+        root = Path(spec)
+    if (root / "manifest.jsonl").is_file():
+        return [Archive(root)]
+    found = [Archive(p) for p in sorted(root.glob("*")) if (p / "manifest.jsonl").is_file()]
+    if not found:
+        raise ConfigError(str(root), "no recorded archive here (expected manifest.jsonl)")
+    return found
+
+
+def abandon_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark `running` rows as abandoned: whoever wrote them is gone, since we hold the file."""
+    row = con.execute(
+        "UPDATE runs SET status = 'abandoned', ended_at = now(), "
+        "error = 'the process running it ended before it finished' WHERE status = 'running'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def backoff_until(
+    con: duckdb.DuckDBPyConnection, source: str, base: timedelta, cap: timedelta
+) -> datetime | None:
+    """When a source that keeps failing may be tried again (None: try now).
+
+    After n consecutive failures (abandoned runs do not count) the wait after the last one
+    is base * 2^(n-1), capped; so a daily job retries the next day, an hourly one slows down.
+    """
+    row = con.execute(
+        "SELECT count(*), max(ended_at) FROM runs WHERE source = ? AND status = 'failed' "
+        "AND started_at > coalesce((SELECT max(started_at) FROM runs "
+        "WHERE source = ? AND status = 'success'), '-infinity'::TIMESTAMPTZ)",
+        [source, source],
+    ).fetchone()
+    if not row or not row[0] or row[1] is None:
+        return None
+    wait = min(base * 2 ** (int(row[0]) - 1), cap)
+    until: datetime = row[1] + wait
+    return until if until > datetime.now(UTC) else None
+
+
+def evaluate_claims(con: duckdb.DuckDBPyConnection) -> str:
+    """Re-evaluate the claims if the claims module is installed; say what happened."""
+    try:
+        claims = importlib.import_module("sanctuarywatch.claims")
+    except ModuleNotFoundError as exc:
+        if exc.name != "sanctuarywatch.claims":
+            raise
+        log.info("claims skipped: sanctuarywatch.claims is not part of this install")
+        return "skipped (no claims module)"
+    evaluate: Callable[[duckdb.DuckDBPyConnection], Any] | None = getattr(
+        claims, "evaluate_all", None
+    )
+    if evaluate is None:
+        log.info("claims skipped: sanctuarywatch.claims has no evaluate_all(con)")
+        return "skipped (no evaluate_all)"
+    outcome = evaluate(con)
+    return "evaluated" if outcome is None else f"evaluated: {outcome}"
+
+
+class JobRunner:
+    """Runs jobs against one open warehouse, one at a time, and publishes the snapshot."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        db: Path,
+        replay: list[Archive] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.con, self.db, self.replay = con, db, replay
+        self.archive = Archive.beside(db)
+        self.stop = stop or threading.Event()
+        self.lock = threading.Lock()
+
+    def client(self) -> HttpClient:
+        return HttpClient(transport=ArchiveTransport(*self.replay) if self.replay else None)
+
+    def run(self, job: schedule.Job) -> JobReport:
+        """Run every step of the job; never raise for a failing source (it is recorded)."""
+        with self.lock:
+            report = JobReport(job.name)
+            if self.stop.is_set():
+                report.stopped = True
+                return report
+            log.info("job %s started", job.name, extra={"job": job.name, "event": "job_start"})
+            with self.client() as client:
+                for step in job.steps:
+                    if self.stop.is_set():
+                        report.stopped = True
+                        break
+                    self._step(job, step, client, report)
+            if job.claims and not report.stopped:
+                report.claims = self._claims(report)
+            report.snapshot_seconds = publish_snapshot(self.con, self.db)
+            _log_job(report)
+            return report
+
+    def _step(
+        self, job: schedule.Job, step: schedule.Step, client: HttpClient, report: JobReport
+    ) -> None:
+        until = backoff_until(
+            self.con,
+            step.source,
+            timedelta(minutes=job.backoff_minutes),
+            timedelta(hours=job.backoff_max_hours),
+        )
+        if until is not None:
+            report.skipped.append(step.source)
+            log.warning(
+                "source %s backing off after repeated failures until %s",
+                step.source,
+                until.isoformat(),
+                extra={"source": step.source, "event": "backoff", "until": until.isoformat()},
+            )
+            return
+        try:
+            result = collect(
+                self.con,
+                self.archive,
+                client,
+                step.source,
+                job.options(step),
+                job=job.name,
+                progress=self._check_stop,
+            )
+        except Stopped:
+            report.stopped = True
+            self._mark_abandoned(job.name, step.source)
+            return
+        except Exception:  # recorded in runs by collect; one bad source must not stop the rest
+            report.failed.append(step.source)
+            _log_run(self.con, job.name, step.source)
+            return
+        report.results.append(result)
+        _log_run(self.con, job.name, step.source)
+
+    def _check_stop(self, pages: int, rows: int) -> None:
+        if self.stop.is_set():
+            raise Stopped(f"stopped after {pages} pages ({rows} rows): the daemon is stopping")
+
+    def _mark_abandoned(self, job: str, source: str) -> None:
+        self.con.execute(
+            "UPDATE runs SET status = 'abandoned', error = 'stopped by a signal; rolled back' "
+            "WHERE run_id = (SELECT run_id FROM runs WHERE job = ? AND source = ? "
+            "ORDER BY started_at DESC LIMIT 1)",
+            [job, source],
+        )
+        _log_run(self.con, job, source)
+
+    def _claims(self, report: JobReport) -> str:
+        try:
+            return evaluate_claims(self.con)
+        except Exception as exc:  # a claims bug must not take the daemon down
+            report.failed.append("claims")
+            log.error("claims failed: %s", redact(repr(exc)), extra={"event": "claims_failed"})
+            return "failed"
+
+
+def _log_run(con: duckdb.DuckDBPyConnection, job: str, source: str) -> None:
+    """The one line per run, with its figures, read back from the ledger."""
+    row = con.execute(
+        "SELECT run_id, status, started_at, ended_at, requests, rows_seen, rows_written, error "
+        "FROM runs WHERE job = ? AND source = ? ORDER BY started_at DESC LIMIT 1",
+        [job, source],
+    ).fetchone()
+    if row is None:
+        return
+    run_id, status, started, ended, requests, seen, written, error = row
+    seconds = (ended - started).total_seconds() if ended and started else None
+    figures = {
+        "event": "run",
+        "run_id": run_id,
+        "job": job,
+        "source": source,
+        "status": status,
+        "seconds": seconds,
+        "requests": requests,
+        "rows_seen": seen,
+        "rows_written": written,
+        "error": error,
+    }
+    level = logging.INFO if status == "success" else logging.ERROR
+    log.log(
+        level,
+        "run %s job=%s source=%s status=%s seconds=%s requests=%s seen=%s written=%s%s",
+        run_id,
+        job,
+        source,
+        status,
+        f"{seconds:.1f}" if seconds is not None else "-",
+        requests,
+        seen,
+        written,
+        f" error={error}" if error else "",
+        extra=figures,
+    )
+
+
+def _log_job(report: JobReport) -> None:
+    written = sum(r.counts.written for r in report.results)
+    status = "stopped" if report.stopped else "success" if report.ok else "failed"
+    log.log(
+        logging.INFO if report.ok else logging.WARNING,
+        "job %s %s: %d sources ok, failed=%s, backing off=%s, claims %s, snapshot %.3f s",
+        report.job,
+        status,
+        len(report.results),
+        ",".join(report.failed) or "-",
+        ",".join(report.skipped) or "-",
+        report.claims,
+        report.snapshot_seconds or 0.0,
+        extra={
+            "event": "job",
+            "job": report.job,
+            "status": status,
+            "sources_ok": len(report.results),
+            "failed": report.failed,
+            "skipped": report.skipped,
+            "rows_written": written,
+            "claims": report.claims,
+            "snapshot_seconds": report.snapshot_seconds,
+        },
+    )
+
+
+class Daemon:
+    """The schedule, run until SIGTERM or SIGINT."""
+
+    def __init__(self, plan: schedule.Schedule, runner: JobRunner, run_now: bool = False) -> None:
+        self.plan, self.runner, self.run_now = plan, runner, run_now
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            timezone=UTC,
+        )
+
+    def serve(self) -> int:
+        """Start the schedule, block until a stop signal, let the running load end; return 0."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            for job in self.plan.jobs.values():
+                self._add(job)
+            self.scheduler.start()
+            log.info(
+                "daemon started: %d jobs from %s; readers open %s",
+                len(self.plan.jobs),
+                self.plan.path,
+                snapshot_path(self.runner.db),
+                extra={"event": "daemon_start"},
+            )
+            while not self.runner.stop.wait(timeout=3600):
+                pass
+            self.scheduler.shutdown(wait=True)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("daemon stopped", extra={"event": "daemon_stop"})
+        return 0
+
+    def _add(self, job: schedule.Job) -> None:
+        extra: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if self.run_now else {}
+        self.scheduler.add_job(
+            self.runner.run,
+            job.trigger(),
+            args=[job],
+            id=job.name,
+            name=job.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(job.misfire_grace_minutes * 60) or None,
+            **extra,
+        )
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info(
+            "%s received: no new jobs; the running load stops at its next page",
+            signal.Signals(signum).name,
+            extra={"event": "signal"},
+        )
+        self.runner.stop.set()
+
+
+def open_live(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open the live file for writing, with a message that points readers at the snapshot."""
+    try:
+        return warehouse.connect(db)
+    except ConfigError as exc:
+        raise ConfigError(
+            str(db),
+            f"{exc.detail} (is a daemon or another writer running? SQL users should "
+            f"open {snapshot_path(db)} read-only)",
+        ) from None
+
+
+def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
+    """The live file when no one holds it, else the readers' snapshot (while a daemon runs)."""
+    try:
+        return warehouse.connect(db)
+    except ConfigError:
+        if not snapshot_path(db).is_file():
+            raise
+    return warehouse.connect(snapshot_path(db), read_only=True)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the record's figures, for journald and log shippers."""
+
+    BASE = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update({k: v for k, v in vars(record).items() if k not in self.BASE})
+        if record.exc_info:
+            data["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(data, default=str)
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """INFO and up; JSON lines when stderr is not a terminal (systemd, cron, files)."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+    if not sys.stderr.isatty():
+        for handler in root.handlers:
+            handler.setFormatter(JsonFormatter())
+    for noisy in ("apscheduler", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # the runner's line per run (read back from the ledger) replaces collect's own lines
+    logging.getLogger("sanctuarywatch.collect").setLevel(
+        logging.DEBUG if verbose else logging.CRITICAL
+    )
