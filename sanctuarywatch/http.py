@@ -130,6 +130,18 @@ class HttpSettings:
     max_bytes: int = 200 * 1024 * 1024
     requests_per_second: dict[str, float] = field(default_factory=dict)  # host -> rate
 
+    @classmethod
+    def from_env(cls) -> HttpSettings:
+        """Defaults, with SANCTUARYWATCH_HTTP_RETRIES / _DEADLINE overriding them."""
+        settings = cls()
+        retries = os.environ.get("SANCTUARYWATCH_HTTP_RETRIES")
+        deadline = os.environ.get("SANCTUARYWATCH_HTTP_DEADLINE")
+        if retries:
+            settings.retries = int(retries)
+        if deadline:
+            settings.deadline = float(deadline)
+        return settings
+
 
 class HttpClient:
     """A polite, retrying, redacting HTTP client shared by all sources."""
@@ -139,7 +151,7 @@ class HttpClient:
         settings: HttpSettings | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.settings = settings or HttpSettings()
+        self.settings = settings or HttpSettings.from_env()
         s = self.settings
         retry = Retry(
             total=s.retries,
