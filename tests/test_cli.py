@@ -77,7 +77,7 @@ def test_collect_against_an_unreachable_host_fails_cleanly(tmp_path: Path) -> No
 
 
 def test_no_socket_leaves_this_machine_during_tests() -> None:
-    from pytest_socket import SocketBlockedError
+    from pytest_socket import SocketConnectBlockedError
 
-    with pytest.warns(UserWarning, match=r"192\.0\.2\.1"), pytest.raises(SocketBlockedError):
+    with pytest.warns(UserWarning, match=r"192\.0\.2\.1"), pytest.raises(SocketConnectBlockedError):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
