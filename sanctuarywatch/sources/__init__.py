@@ -34,6 +34,10 @@ from ..http import Fetched
 SOURCE_MODULES = (
     "il_chicago_crimes",
     "il_chicago_violence_victims",
+    "us_fbi_cde_agency_monthly",
+    "us_fbi_cde_agencies",
+    "us_census_population",
+    "published_figures",
 )
 
 
