@@ -1,0 +1,41 @@
+"""Chicago shooting and homicide victims (gumc-mgzr), on CONSTRUCTED rows (no real rows exist
+here; see tests/fixtures/README.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from conftest import FIXTURES, fetched
+from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.sources import il_chicago_violence_victims as source
+
+ROWS = (FIXTURES / "il_chicago_violence_victims" / "constructed_rows.json").read_bytes()
+
+
+def records() -> list[dict[str, object]]:
+    return source.normalize(source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")[
+        "il_chicago_violence_victims"
+    ]
+
+
+def test_gunshot_flag_keeps_unknown_apart_from_no() -> None:
+    assert [r["gunshot_injury"] for r in records()] == [True, True, None, False]
+
+
+def test_homicides_and_shootings_are_told_apart() -> None:
+    assert [r["is_homicide"] for r in records()] == [True, False, False, True]
+
+
+def test_codes_and_times_are_normalised() -> None:
+    first = records()[0]
+    assert (first["district"], first["beat"], first["ward"]) == ("007", "0712", 20)
+    assert first["occurred_local"] == datetime(2017, 7, 1, 23, 30)
+    assert first["occurred_at"].isoformat() == "2017-07-02T04:30:00+00:00"  # type: ignore[union-attr]
+
+
+def test_a_renamed_column_is_a_layout_error() -> None:
+    broken = ROWS.replace(b'"gunshot_injury_i"', b'"gunshot_injury"')
+    with pytest.raises(LayoutError, match="without gunshot_injury_i"):
+        source.parse(fetched(source.SLUG, broken), "rows")
