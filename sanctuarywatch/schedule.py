@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -359,13 +359,21 @@ class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
             and previous_fire_time is not None
             and _same_wall_clock(previous_fire_time, nxt)
         ):
-            nxt = super().get_next_fire_time(nxt, nxt + timedelta(microseconds=1))
+            nxt = super().get_next_fire_time(nxt, _just_after(nxt))
         return nxt
 
 
+def _just_after(moment: datetime) -> datetime:
+    """A microsecond later, counted in UTC: wall-clock arithmetic would drop DST's fold and
+    land an hour earlier on the repeated hour."""
+    return moment.astimezone(UTC) + timedelta(microseconds=1)
+
+
 def _same_wall_clock(a: datetime, b: datetime) -> bool:
-    zone = b.tzinfo
-    return a.astimezone(zone).replace(tzinfo=None) == b.replace(tzinfo=None) and a != b
+    """Same local time at different instants (compared in UTC: Python compares two datetimes
+    with the same tzinfo by wall clock, ignoring fold)."""
+    local = a.astimezone(b.tzinfo).replace(tzinfo=None) == b.replace(tzinfo=None)
+    return local and a.astimezone(UTC) != b.astimezone(UTC)
 
 
 def next_fire_times(job: Job, after: datetime, count: int = 3) -> list[datetime]:
@@ -379,7 +387,7 @@ def next_fire_times(job: Job, after: datetime, count: int = 3) -> list[datetime]
         if nxt is None:
             break
         times.append(nxt)
-        previous, now = nxt, nxt + timedelta(microseconds=1)
+        previous, now = nxt, _just_after(nxt)
     return times
 
 
