@@ -39,6 +39,28 @@ PLAN = (
             base_url=f"{RECORDING_HOST}/resource/ijzp-q8t2.json",
         ),
     ),
+    Step(
+        "us_fbi_cde_agencies",
+        Options(mode="backfill", base_url=f"{RECORDING_HOST}/LATEST",
+                extra={"host": "site", "states": ["IL"]}),
+    ),
+    Step(
+        "us_fbi_cde_agency_monthly",
+        Options(
+            mode="backfill", start=date(2024, 1, 1), end=date(2025, 1, 1),
+            base_url=f"{RECORDING_HOST}/LATEST",
+            extra={"host": "site", "agencies": ["ILCPD0000"], "offenses": ["V"]},
+        ),
+    ),
+    Step(
+        "us_census_population",
+        Options(mode="backfill", base_url=RECORDING_HOST, extra={"files": [
+            {"url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
+                    "co-est2019-alldata.csv", "vintage": 2019},
+            {"url": "/aff/PEP_2017_PEPANNRSIP.US12A.csv", "vintage": 2017},
+        ]}),
+    ),
+    Step("published_figures", Options(mode="backfill")),
 )
 
 

@@ -180,7 +180,9 @@ def serve(route: Route, port: int = 0) -> Iterator[str]:
 
 def all_routes() -> Route:
     """Every upstream this server imitates. Each area adds its route here."""
-    return combine(chicago_route())
+    from loopback_fbi import fbi_census_routes  # scripts/ is on sys.path wherever this runs
+
+    return combine(chicago_route(), *fbi_census_routes())
 
 
 REVISED_ID = "23330"  # a 2017 victim row whose record the "revised" portal re-classifies
