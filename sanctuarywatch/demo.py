@@ -61,6 +61,16 @@ PLAN = (
         ]}),
     ),
     Step("published_figures", Options(mode="backfill")),
+    Step(
+        "us_doj_press_releases",
+        Options(mode="backfill", start=date(2009, 1, 1), page_size=20,
+                base_url=f"{RECORDING_HOST}/api/v1/press_releases.json"),
+    ),
+    Step(
+        "us_doj_speeches",
+        Options(mode="backfill", start=date(2017, 1, 1),
+                base_url=f"{RECORDING_HOST}/news/speeches"),
+    ),
 )
 
 
@@ -89,3 +99,15 @@ def comparisons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
         last = con.execute(sql, [f"{year - 1}-01-01", f"{year - 1}-08-17"]).fetchone()
         rows.append((f"{label}, {year} vs {year - 1}", int(this[0]), int(last[0])))  # type: ignore[index]
     return rows
+
+
+def doj_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str, str, str]]:
+    """Sanctuary-tagged DOJ releases and speeches, newest first, with the jurisdictions each
+    names (in order of first mention), from the view the SQL user queries too."""
+    rows = con.execute(
+        "SELECT release_date, kind, title, string_agg(jurisdiction, ', ' ORDER BY first) "
+        "FROM (SELECT release_date, kind, title, doc_id, jurisdiction, min(ordinal) AS first "
+        "      FROM us_doj_sanctuary_mentions GROUP BY ALL) "
+        "GROUP BY release_date, kind, title, doc_id ORDER BY release_date DESC, title"
+    ).fetchall()
+    return [(row[0], row[1], row[2], row[3]) for row in rows]

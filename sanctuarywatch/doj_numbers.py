@@ -16,20 +16,29 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
-WORDS = {w: i for i, w in enumerate(
-    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split(), start=2)}
+_MONTH_NAMES = "jan feb mar apr may jun jul aug sep oct nov dec"
+_WORD_NUMBERS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), start=1)}
+WORDS = {w: i for i, w in enumerate(_WORD_NUMBERS.split(), start=2)}
 STOP_WORDS = frozenset(
-    "and or to of in on at the a an by for from as than that was were is are with".split()
+    re.findall(
+        r"\S+",
+        "and or to of in on at the a an by for from as than that was were is are with",
+    )
 )
 SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
-_HEDGE = r"(?:(?P<hedge>more than|less than|fewer than|nearly|almost|about|over|upwards of|" \
+_HEDGE = (
+    r"(?:(?P<hedge>more than|less than|fewer than|nearly|almost|about|over|upwards of|"
     r"at least|approximately|roughly|barely|up to)\s+)?"
-_MONTH = r"(?P<month>Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|" \
-    r"June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|" \
+)
+_MONTH = (
+    r"(?P<month>Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|"
+    r"June?|July?|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|"
     r"Dec(?:ember|\.)?)"
+)
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _SCALE = r"(?:\s(?P<scale>thousand|million|billion))?"
 _EDGE = r"(?<![\w\-/.$§])"
@@ -39,11 +48,18 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("USD", re.compile(rf"{_HEDGE}\${_NUM}{_SCALE}")),
     ("percent", re.compile(rf"{_HEDGE}{_EDGE}{_NUM}\s?(?:percent\b|%)")),
     ("times", re.compile(rf"{_HEDGE}\b(?P<word>{'|'.join(WORDS)}|\d+)\stimes\b", re.I)),
-    ("skip", re.compile(
-        r"(?:\b\d+\s*)?(?:U\.?S\.?C\.?|[Ss]ection|§)\s*§?\s*\d+|\b\d{2}-\d{3,4}\b")),
-    ("count", re.compile(
-        rf"{_HEDGE}(?:{_EDGE}{_NUM}{_SCALE}|\b(?P<word>{'|'.join(WORDS)})\b)"
-        r"(?![\w\-%])(?:\s(?P<unit>(?-i:[a-z][a-z\-]*[a-z])))?", re.I)),
+    (
+        "skip",
+        re.compile(r"(?:\b\d+\s*)?(?:U\.?S\.?C\.?|[Ss]ection|§)\s*§?\s*\d+|\b\d{2}-\d{3,4}\b"),
+    ),
+    (
+        "count",
+        re.compile(
+            rf"{_HEDGE}(?:{_EDGE}{_NUM}{_SCALE}|\b(?P<word>{'|'.join(WORDS)})\b)"
+            r"(?![\w\-%])(?:\s(?P<unit>(?-i:[a-z][a-z\-]*[a-z])))?",
+            re.I,
+        ),
+    ),
 )
 
 
@@ -68,8 +84,11 @@ def _row(unit: str, match: re.Match[str]) -> dict[str, Any] | None:
         return None
     groups = match.groupdict()
     row: dict[str, Any] = {
-        "stated": match.group(0), "value": None, "unit": unit,
-        "hedge": (groups.get("hedge") or "").lower() or None, "date_value": None,
+        "stated": match.group(0),
+        "value": None,
+        "unit": unit,
+        "hedge": (groups.get("hedge") or "").lower() or None,
+        "date_value": None,
     }
     if unit in ("date", "month"):
         row["date_value"] = _date(groups["month"], groups.get("day") or "1", groups["year"])

@@ -68,36 +68,65 @@ JURISDICTIONS: tuple[Jurisdiction, ...] = (
 )
 
 STATE_NAMES = frozenset(
-    {"California", "Connecticut", "Florida", "Illinois", "Nevada", "New York", "Oregon",
-     "Vermont", "Wisconsin", "Nevada", "Louisiana", "Pennsylvania", "Maryland", "New Mexico",
-     "Michigan", "Washington", "Colorado", "Texas", "Virginia", "Ohio", "Kentucky"}
+    {
+        "California",
+        "Connecticut",
+        "Florida",
+        "Illinois",
+        "Nevada",
+        "New York",
+        "Oregon",
+        "Vermont",
+        "Wisconsin",
+        "Louisiana",
+        "Pennsylvania",
+        "Maryland",
+        "New Mexico",
+        "Michigan",
+        "Washington",
+        "Colorado",
+        "Texas",
+        "Virginia",
+        "Ohio",
+        "Kentucky",
+    }
 )
 TOPICS: tuple[tuple[str, str, str], ...] = (
     ("sanctuary", "sanctuary jurisdictions", r"\bsanctuary\b"),
-    ("section_1373", "8 U.S.C. 1373",
-     r"8\s*U\.?\s?S\.?\s?C\.?\s*(?:§+\s*)?1373|\b[Ss]ection\s*(?:§\s*)?1373"),
+    (
+        "section_1373",
+        "8 U.S.C. 1373",
+        r"8\s*U\.?\s?S\.?\s?C\.?\s*(?:§+\s*)?1373|\b[Ss]ection\s*(?:§\s*)?1373",
+    ),
     ("detainer", "immigration detainers", r"\bdetainers?\b"),
-    ("byrne_jag", "Byrne JAG grants and their conditions",
-     r"\bByrne\b[\w\s]{0,40}?(?:Justice Assistance Grant|JAG)|\bJAG\b"),
-    ("public_safety_partnership", "the Public Safety Partnership",
-     r"Public Safety Partnership|\bPSP\b"),
+    (
+        "byrne_jag",
+        "Byrne JAG grants and their conditions",
+        r"\bByrne\b[\w\s]{0,40}?(?:Justice Assistance Grant|JAG)|\bJAG\b",
+    ),
+    (
+        "public_safety_partnership",
+        "the Public Safety Partnership",
+        r"Public Safety Partnership|\bPSP\b",
+    ),
 )
 _TOPIC_RES = tuple((tag, label, re.compile(rx, re.I)) for tag, label, rx in TOPICS)
 _ALIASES = sorted(
     ((alias, j) for j in JURISDICTIONS for alias in j.aliases), key=lambda a: -len(a[0])
 )
-_ALIAS_RE = re.compile(
-    "|".join(rf"(?<![\w-]){re.escape(alias)}(?![\w-])" for alias, _ in _ALIASES)
-)
+_ALIAS_RE = re.compile("|".join(rf"(?<![\w-]){re.escape(alias)}(?![\w-])" for alias, _ in _ALIASES))
 _BY_ALIAS = {alias: j for alias, j in _ALIASES}
 _QUALIFIER_BEFORE = re.compile(r"[A-Z][\w.'-]*,\s$")
 _QUALIFIER_AFTER = re.compile(r"^(?:$|\s*[;/).:]|,\s*[a-z])")
 _ABBREVIATIONS = frozenset(
-    "U.S Mr Mrs Ms Dr No St Jr Sr Gen Lt Sgt Inc Corp Co Jan Feb Mar Apr Jun Jul Aug Sep Sept "
-    "Oct Nov Dec Va Fla Ill Calif Mass Wash D.C v vs a.m p.m e.g i.e U.S.C Ga Ala Ariz Md Pa "
-    "N.Y N.J Tenn Tex Wis Mich Minn Colo Conn Ky La Mo Nev Okla Ore".split()
+    re.findall(
+        r"\S+",
+        "U.S Mr Mrs Ms Dr No St Jr Sr Gen Lt Sgt Inc Corp Co Jan Feb Mar Apr Jun Jul Aug "
+        "Sep Sept Oct Nov Dec Va Fla Ill Calif Mass Wash D.C v vs a.m p.m e.g i.e U.S.C Ga "
+        "Ala Ariz Md Pa N.Y N.J Tenn Tex Wis Mich Minn Colo Conn Ky La Mo Nev Okla Ore",
+    )
 )
-_SENTENCE_END = re.compile(r"[.!?][”\"’)]*\s+(?=[“\"‘(]?[A-Z0-9$])")
+_SENTENCE_END = re.compile(r"[.!?][”\"’)]*\s+(?=[“\"‘(]?[A-Z0-9$])")  # noqa: RUF001
 
 
 def sentences(line: str) -> list[str]:
@@ -132,11 +161,15 @@ def topic_tags(doc_id: str, title: str, text: str) -> list[dict[str, Any]]:
         hits = [(piece, m.group(0)) for piece in pieces for m in pattern.finditer(piece)]
         if hits:
             first, words = hits[0]
-            rows.append({
-                "doc_id": doc_id, "tag": tag, "matches": len(hits),
-                "reason": f"mentions {label} ({words!r}, {len(hits)} time(s))",
-                "first_context": first,
-            })
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "tag": tag,
+                    "matches": len(hits),
+                    "reason": f"mentions {label} ({words!r}, {len(hits)} time(s))",
+                    "first_context": first,
+                }
+            )
     return rows
 
 
@@ -149,15 +182,20 @@ def jurisdiction_mentions(doc_id: str, text: str) -> list[dict[str, Any]]:
             if _is_qualifier(sentence, match):
                 continue
             found = _BY_ALIAS[match.group(0)]
-            rows.append({
-                "doc_id": doc_id, "ordinal": len(rows) + 1,
-                "jurisdiction_id": found.jurisdiction_id, "matched": match.group(0), **context,
-            })
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "ordinal": len(rows) + 1,
+                    "jurisdiction_id": found.jurisdiction_id,
+                    "matched": match.group(0),
+                    **context,
+                }
+            )
     return rows
 
 
 def _is_qualifier(sentence: str, match: re.Match[str]) -> bool:
-    """"Cook County, Illinois": the state after a place's comma qualifies it."""
+    """ "Cook County, Illinois": the state after a place's comma qualifies it."""
     if match.group(0) not in STATE_NAMES:
         return False
     before, after = sentence[: match.start()], sentence[match.end() :]

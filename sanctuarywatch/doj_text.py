@@ -17,16 +17,33 @@ Dated quirks (records of 2009-2014 as served by the news API in 2020):
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 
 _CP1252_ENTITY = re.compile(r"&#(1[2-5]\d);")
 _C1_CHAR = re.compile("[\x80-\x9f]")
 _SPACE = re.compile(r"[ \t\r\n\f\v\xa0\u2009\u200b]+")
 HEADER_CLASSES = ("presscontentsubhdr", "presscontentdatecontainer", "presscontenttitle")
 STOCK_HEADER_LINES = re.compile(r"^(USDOJ:.*|Department of Justice|FOR IMMEDIATE RELEASE)$")
-BLOCK_TAGS = ("p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "ul", "ol",
-              "blockquote", "section", "article")
+BLOCK_TAGS = (
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "blockquote",
+    "section",
+    "article",
+)
 
 
 def _cp1252(code: int) -> str:
@@ -55,7 +72,9 @@ def html_to_text(html: str | None) -> str:
     """Body HTML as lines of text: one per paragraph or block, "- " before each list item."""
     if not html:
         return ""
-    soup = BeautifulSoup(repair_cp1252(html), "lxml")
+    with warnings.catch_warnings():  # a one-line teaser can look like a file name to bs4
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(repair_cp1252(html), "lxml")
     for node in soup.find_all(["script", "style", "noscript"]):
         node.decompose()
     _drop_repeated_header(soup)

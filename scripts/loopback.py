@@ -180,9 +180,10 @@ def serve(route: Route, port: int = 0) -> Iterator[str]:
 
 def all_routes() -> Route:
     """Every upstream this server imitates. Each area adds its route here."""
-    from loopback_fbi import fbi_census_routes  # scripts/ is on sys.path wherever this runs
+    from loopback_doj import doj_route  # scripts/ is on sys.path wherever this runs
+    from loopback_fbi import fbi_census_routes
 
-    return combine(chicago_route(), *fbi_census_routes())
+    return combine(chicago_route(), *fbi_census_routes(), doj_route())
 
 
 REVISED_ID = "23330"  # a 2017 victim row whose record the "revised" portal re-classifies

@@ -38,6 +38,8 @@ SOURCE_MODULES = (
     "us_fbi_cde_agencies",
     "us_census_population",
     "published_figures",
+    "us_doj_press_releases",
+    "us_doj_speeches",
 )
 
 
