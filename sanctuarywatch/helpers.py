@@ -1,0 +1,234 @@
+"""Query helpers: counts, year-to-date, rates, ratios and clearance, each with its inputs,
+caveats and evidence.
+
+The arithmetic lives in SQL macros (`warehouse/030_query_helpers.sql`) so the duckdb CLI and
+Python give the same answer; this module picks which macro can answer (incident-level data
+first, then monthly data, else nothing), states what it assumed, and collects the evidence:
+the SQL it ran and the raw responses (URL, fetch time) behind every number.
+
+Every helper takes `known_on`: answer with the data as it was observed on that date.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+
+INFINITY = "infinity"
+EARLY_YEAR_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A structured reason to read a figure with care."""
+
+    kind: str  # jurisdiction_mismatch | definition | approximated | incomplete | publication | no_source | early_year
+    detail: str
+
+
+@dataclass
+class Figure:
+    """One number with everything needed to check it."""
+
+    label: str
+    value: float | None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    caveats: list[Caveat] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+def _as_of(known_on: date | None) -> str:
+    """The observation cut: the end of `known_on` (UTC), or every observation so far."""
+    return INFINITY if known_on is None else f"{known_on + timedelta(days=1)} 00:00:00+00"
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], shas: list[str] | None) -> dict[str, Any]:
+    rows = con.execute(
+        "SELECT DISTINCT source, url, fetched_at FROM raw_responses WHERE sha256 IN (SELECT unnest(?)) "
+        "ORDER BY fetched_at LIMIT 50",
+        [shas or []],
+    ).fetchall()
+    return {
+        "sql": sql, "params": [str(p) for p in params],
+        "responses": [{"source": s, "url": u, "fetched_at": str(t)} for s, u, t in rows],
+    }
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(f"SELECT count(*) > 0 FROM {table}").fetchone()
+    return bool(row and row[0])
+
+
+def _moment(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
+def count(
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str,
+    start: date | datetime, end: date | datetime, known_on: date | None = None,
+) -> Figure:
+    """Events in [start, end) local time: incident-level data where it exists, else monthly."""
+    start, end = _moment(start), _moment(end)
+    inputs = {"jurisdiction": jurisdiction, "offense": offense, "start": start, "end": end,
+              "known_on": known_on}
+    label = f"{offense} in {jurisdiction}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    sql = "SELECT n, raw_sha256s FROM incident_count(?, ?, ?, ?, ?)"
+    params = [jurisdiction, offense, start, end, _as_of(known_on)]
+    n, shas = con.execute(sql, params).fetchone() or (0, None)
+    if n:
+        figure = Figure(label, n, inputs | {"granularity": "incident"})
+        figure.evidence.append(_evidence(con, sql, params, shas))
+        figure.caveats += _completeness(con, _incident_source(offense), end)
+        return figure
+    return _monthly_count(con, label, inputs, jurisdiction, offense, start, end, known_on)
+
+
+def _incident_source(offense: str) -> str:
+    return "il_chicago_violence_victims" if offense.startswith("shooting") else "il_chicago_crimes"
+
+
+def _monthly_count(
+    con: duckdb.DuckDBPyConnection, label: str, inputs: dict[str, Any], jurisdiction: str,
+    offense: str, start: datetime, end: datetime, known_on: date | None,
+) -> Figure:
+    first = start.date().replace(day=1)
+    last = end.date() if end.day == 1 and end.time() == time() else _next_month(end.date())
+    sql = "SELECT n, months, months_with_data, raw_sha256s FROM monthly_count(?, ?, ?, ?, ?)"
+    params = [jurisdiction, offense, first, last, _as_of(known_on)]
+    n, months, with_data, shas = con.execute(sql, params).fetchone() or (None, 0, 0, None)
+    if not months:
+        return Figure(label, None, inputs, [Caveat(
+            "no_source", f"no incident-level or monthly data for {offense} in {jurisdiction} "
+            "in the warehouse (Chicago portal for Chicago; FBI CDE monthly counts for agencies)")])
+    figure = Figure(label, n, inputs | {"granularity": "month", "months": [str(first), str(last)]})
+    figure.evidence.append(_evidence(con, sql, params, shas))
+    if (first, last) != (start.date(), end.date()):
+        figure.caveats.append(Caveat(
+            "approximated", f"monthly data: counted whole months {first} to {last} (exclusive) "
+            f"for the window {start:%Y-%m-%d} to {end:%Y-%m-%d}"))
+    if with_data < months:
+        figure.caveats.append(Caveat("incomplete", f"{months - with_data} of {months} months have no data"))
+    return figure
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _completeness(con: duckdb.DuckDBPyConnection, source: str, end: datetime) -> list[Caveat]:
+    row = con.execute("SELECT complete_through FROM source_state WHERE source = ?", [source]).fetchone()
+    if row and row[0] and end > row[0]:
+        return [Caveat("incomplete", f"{source} is complete through {row[0]:%Y-%m-%d %H:%M}; "
+                                      f"the window ends {end:%Y-%m-%d %H:%M}")]
+    return []
+
+
+def ytd(
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, cutoff: date,
+    known_on: date | None = None,
+) -> dict[str, Figure]:
+    """Jan 1 through `cutoff` (inclusive) this year and last year at the same cut-off day,
+    the change between them, and the 12 months ending at the cut-off beside them."""
+    end = cutoff + timedelta(days=1)
+    last_cutoff = _same_day_last_year(cutoff)
+    this = count(con, jurisdiction, offense, date(cutoff.year, 1, 1), end, known_on)
+    last = count(con, jurisdiction, offense, date(last_cutoff.year, 1, 1),
+                 last_cutoff + timedelta(days=1), known_on)
+    rolling = count(con, jurisdiction, offense, _same_day_last_year(end), end, known_on)
+    change = Figure(f"change in {offense}, Jan 1 - {cutoff:%b %d}, {cutoff.year} vs {last_cutoff.year}",
+                    _percent_change(this.value, last.value), {"cutoff": cutoff, "unit": "percent"},
+                    this.caveats + last.caveats)
+    if (cutoff - date(cutoff.year, 1, 1)).days < EARLY_YEAR_DAYS:
+        change.caveats.append(Caveat("early_year", f"only {(cutoff - date(cutoff.year, 1, 1)).days + 1} "
+                                                    "days into the year: small counts swing widely"))
+    return {"this_year": this, "last_year": last, "change": change, "rolling_12_months": rolling}
+
+
+def _same_day_last_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # Feb 29
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _percent_change(new: float | None, old: float | None) -> float | None:
+    if new is None or not old:
+        return None
+    return round(100.0 * (new - old) / old, 1)
+
+
+def population(
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, vintage: int | None = None,
+    known_on: date | None = None,
+) -> Figure:
+    """Census estimate for a place or county (newest vintage unless named), or the population
+    an agency serves (FBI CDE), saying which."""
+    sql = ("SELECT kind, population, vintage, name, raw_sha256 FROM population_of(?, ?, ?) "
+           "WHERE ? IS NULL OR vintage = ? ORDER BY vintage DESC NULLS LAST LIMIT 1")
+    params = [jurisdiction, year, _as_of(known_on), vintage, vintage]
+    row = con.execute(sql, params).fetchone()
+    inputs = {"jurisdiction": jurisdiction, "year": year, "vintage": vintage}
+    if row is None:
+        return Figure(f"population of {jurisdiction}, {year}", None, inputs,
+                      [Caveat("no_source", "no Census estimate or CDE population for it loaded")])
+    kind, value, used_vintage, name, sha = row
+    figure = Figure(f"population of {name}, {year}", value,
+                    inputs | {"kind": kind, "vintage": used_vintage, "name": name})
+    figure.evidence.append(_evidence(con, sql, params, [sha]))
+    return figure
+
+
+def rate(events: Figure, people: Figure) -> Figure:
+    """Events per 100,000 people, stating which population was used."""
+    value = None
+    if events.value is not None and people.value:
+        value = round(100_000 * events.value / people.value, 2)
+    return Figure(f"{events.label} per 100,000 ({people.label})", value,
+                  {"count": events.value, "population": people.value, "population_kind":
+                   people.inputs.get("kind"), "vintage": people.inputs.get("vintage")},
+                  events.caveats + people.caveats, events.evidence + people.evidence)
+
+
+def ratio(a: Figure, b: Figure) -> Figure:
+    """a / b, carrying both sides' caveats and evidence."""
+    value = round(a.value / b.value, 2) if a.value is not None and b.value else None
+    return Figure(f"{a.label} / {b.label}", value, {"a": a.value, "b": b.value},
+                  a.caveats + b.caveats, a.evidence + b.evidence)
+
+
+def arrest_share(con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int,
+                 known_on: date | None = None) -> Figure:
+    """Share of a year's homicide victims whose case shows an arrest in the data."""
+    sql = "SELECT victims, with_arrest, percent FROM arrest_flag_share(?, ?, ?)"
+    victims, arrested, percent = con.execute(sql, [jurisdiction, year, _as_of(known_on)]).fetchone() or (0, 0, None)
+    figure = Figure(f"homicide victims of {year} with an arrest flag", percent,
+                    {"victims": victims, "with_arrest": arrested, "unit": "percent"})
+    figure.caveats.append(Caveat(
+        "definition", "the portal's arrest flag is the arrest status when the data was fetched, "
+                      "not the share of cases cleared in the same year"))
+    figure.evidence.append({"sql": sql, "params": [jurisdiction, year, _as_of(known_on)]})
+    return figure
+
+
+def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: date | None = None) -> Figure:
+    """A figure that exists only in a publication, with who published it and where."""
+    sql = ("SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, raw_sha256 "
+           "FROM published_figures_as_of(?) WHERE figure_id = ?")
+    row = con.execute(sql, [_as_of(known_on), figure_id]).fetchone()
+    if row is None:
+        return Figure(figure_id, None, {"figure_id": figure_id},
+                      [Caveat("no_source", f"published figure {figure_id} is not loaded")])
+    value, unit, body, jurisdiction, url, on, note, sha = row
+    figure = Figure(f"{figure_id} ({body})", value, {"figure_id": figure_id, "unit": unit,
+                    "jurisdiction": jurisdiction, "published_on": on, "publication_url": url})
+    figure.caveats.append(Caveat("publication", f"published by {body} on {on}, not computed from data"
+                                 + (f"; {note}" if note else "")))
+    figure.evidence.append(_evidence(con, sql, [figure_id], [sha]))
+    return figure
