@@ -1,0 +1,87 @@
+"""Published figures: the bundled file, a user's own file, and what breaks them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FIXTURES
+
+from sanctuarywatch.archive import Archive
+from sanctuarywatch.collect import collect
+from sanctuarywatch.errors import ConfigError, LayoutError
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.sources import Options
+from sanctuarywatch.sources import published_figures as src
+
+USER_FILE = FIXTURES / src.SLUG / "user_figures_constructed.csv"
+SHARED_COPY = Path(__file__).resolve().parents[2] / "shared" / "data" / "published_figures.csv"
+
+
+def _load(con: duckdb.DuckDBPyConnection, archive: Archive, **extra: object) -> None:
+    with HttpClient() as client:
+        collect(con, archive, client, src.SLUG, Options(extra=dict(extra)))
+
+
+def _value(con: duckdb.DuckDBPyConnection, figure_id: str) -> object:
+    row = con.execute("SELECT value FROM published_figures WHERE figure_id = ?", [figure_id])
+    return row.fetchone()
+
+
+def test_bundled_file_is_the_shared_one() -> None:
+    if SHARED_COPY.exists():
+        assert src.bundled_path().read_bytes() == SHARED_COPY.read_bytes()
+    assert src.bundled_path().with_name("README.md").exists()
+
+
+def test_bundled_figures_load_with_their_provenance(
+    con: duckdb.DuckDBPyConnection, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(src.PATH_ENV, raising=False)
+    _load(con, archive)
+    assert con.execute("SELECT count(*) FROM published_figures").fetchone() == (24,)
+    jag = con.execute(
+        "SELECT value, unit, published_on, period_start, source_url, publication_url "
+        "FROM published_figures WHERE figure_id = 'miami_dade_byrne_jag_fy2016'"
+    ).fetchone()
+    assert jag is not None
+    assert jag[:4] == (481347.0, "usd", date(2017, 8, 5), datetime(2016, 10, 1))
+    assert jag[4].startswith("file://") and jag[4].endswith("/published_figures.csv")
+    assert jag[5] is None
+    weekend = con.execute(
+        "SELECT period_start, period_end FROM published_figures "
+        "WHERE figure_id = 'chicago_july4_weekend_2017_shot'"
+    ).fetchone()
+    assert weekend == (datetime(2017, 6, 30, 17, 0), datetime(2017, 7, 5, 6, 0))
+    assert _value(con, "miami_dade_county_murders_h1_2017") == (92.0,)
+
+
+def test_a_user_file_adds_and_replaces_figures(
+    con: duckdb.DuckDBPyConnection, archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(src.PATH_ENV, str(USER_FILE))
+    _load(con, archive)
+    assert con.execute("SELECT count(*) FROM published_figures").fetchone() == (25,)
+    assert _value(con, "test_user_figure") == (7.0,)
+    assert _value(con, "miami_dade_county_murders_h1_2017") == (93.0,)
+    urls = con.execute("SELECT DISTINCT url FROM raw_responses ORDER BY url").fetchall()
+    assert len(urls) == 2 and all(u[0].startswith("file://") for u in urls)
+
+
+def test_a_file_missing_a_column_is_a_layout_error(
+    con: duckdb.DuckDBPyConnection, archive: Archive, tmp_path: Path
+) -> None:
+    broken = tmp_path / "figures.csv"
+    broken.write_text(USER_FILE.read_text().replace(",published_on,", ",published,", 1))
+    with pytest.raises(LayoutError, match="published_on"):
+        _load(con, archive, path=str(broken))
+    assert con.execute("SELECT count(*) FROM published_figures").fetchone() == (0,)
+
+
+def test_a_missing_user_file_is_a_config_error(
+    con: duckdb.DuckDBPyConnection, archive: Archive, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        _load(con, archive, path=[str(tmp_path / "nowhere.csv")])
