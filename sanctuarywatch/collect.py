@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from . import sources
+from . import claims, sources
 from .archive import Archive, Entry
 from .errors import RecordError, SanctuaryWatchError
 from .http import HttpClient, redact
@@ -28,8 +28,6 @@ from .sources import Options, Page, State
 from .warehouse import LoadCounts, Stage
 
 log = logging.getLogger(__name__)
-AfterLoad = Callable[[duckdb.DuckDBPyConnection, "RunResult"], None]
-after_load_hooks: list[AfterLoad] = []  # e.g. re-evaluating claims; run inside the transaction
 
 
 @dataclass
@@ -129,8 +127,8 @@ def _finish(
     result.counts = loader.merge()
     write_state(con, result.source, state)
     result.status, result.ended_at = "success", datetime.now(UTC)
-    for hook in after_load_hooks:
-        hook(con, result)
+    if result.counts.written:
+        claims.reevaluate_after_load(con, {result.source}, result.run_id)
     _update_run(con, result)
     log.info(
         "run %s source=%s mode=%s requests=%d seen=%d new=%d changed=%d",
@@ -218,6 +216,8 @@ def rebuild(
         for result in results.values():
             result.status, result.ended_at = "success", datetime.now(UTC)
             _update_run(con, result)
+        if results:
+            claims.reevaluate_after_load(con, set(results), next(iter(results.values())).run_id)
         con.execute("COMMIT")
     except BaseException as exc:
         for result in results.values():
