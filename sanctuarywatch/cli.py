@@ -8,6 +8,7 @@ expected) and exit with status 1.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import __version__, demo, sources, warehouse
+from . import __version__, claims, demo, helpers, sources, warehouse
 from .archive import Archive
 from .collect import collect, rebuild
 from .errors import SanctuaryWatchError
@@ -73,6 +74,21 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("sources", help="each source: last success, rows, how stale")
     sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
+
+    p = sub.add_parser("claims", help="the claims ledger: each claim re-computed, with a verdict")
+    p.add_argument("--as-of", type=date.fromisoformat, help="re-run year-to-date comparisons for this day")
+    p.add_argument("--known-on", type=date.fromisoformat, help="use the data as observed on this day")
+    p.add_argument("--claims", action="append", default=[], help="a YAML file of your own claims")
+    p.add_argument("--id", action="append", default=[], help="only these claims")
+    p.add_argument("--details", action="store_true", help="print every figure and its evidence")
+
+    p = sub.add_parser("compare", help="one offense in two jurisdictions over the same window")
+    p.add_argument("offense", help="murder, homicide, shooting_victim, violent_crime, ...")
+    p.add_argument("a", help="a jurisdiction id (agency:ILCPD0000) or name (Chicago)")
+    p.add_argument("b")
+    p.add_argument("--start", type=date.fromisoformat, required=True)
+    p.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
+    p.add_argument("--known-on", type=date.fromisoformat)
 
     for name, text in (("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
                        ("run", "run one job of cron.yaml once (for the system cron)")):
@@ -205,7 +221,8 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     table = Table(*columns, show_lines=False)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    Console(width=max(100, Console().width)).print(table)
+    console = Console()
+    Console(width=console.width if console.is_terminal else 200).print(table)
 
 
 @command
@@ -247,6 +264,60 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         con.close()
     return 0 if report.ok else 1
+
+
+@command
+def cmd_claims(args: argparse.Namespace) -> int:
+    ledger = claims.load_claims(args.claims)
+    if args.id:
+        ledger = [claim for claim in ledger if claim.id in args.id]
+    with _open(args) as con:
+        results = claims.evaluate_all(con, ledger, args.as_of, args.known_on)
+    print_ledger(results, args.details)
+    return 0
+
+
+def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) -> None:
+    """The ledger as a table; conflicting claims sit next to each other."""
+    order = {ev.claim.id: i for i, ev in enumerate(results)}
+    for ev in results:
+        if ev.claim.conflicts_with in order:
+            order[ev.claim.id] = order[ev.claim.conflicts_with] + 0.5
+    rows = []
+    for ev in sorted(results, key=lambda e: order[e.claim.id]):
+        conflict = f" (conflicts with {ev.claim.conflicts_with})" if ev.claim.conflicts_with else ""
+        caveats = ", ".join(sorted({c.kind for c in ev.caveats}))
+        rows.append((ev.claim.id + conflict, f"{ev.claim.said_by}, {ev.claim.said_on}", ev.verdict,
+                     ev.reason if details else ev.reason[:160], caveats))
+    print_table(["claim", "said by", "verdict", "why", "caveats"], rows)
+    if details:
+        print(json.dumps([ev.to_dict() for ev in results], indent=1, default=str))
+
+
+@command
+def cmd_compare(args: argparse.Namespace) -> int:
+    with _open(args) as con:
+        a, b = (_jurisdiction(con, name) for name in (args.a, args.b))
+        result = helpers.compare(con, args.offense, a, b, args.start, args.end, args.known_on)
+    rows = [(key, figure.label, figure.value) for key, figure in result.items()]
+    print_table(["", "what", "value"], rows)
+    seen = {(c.kind, c.detail) for figure in result.values() for c in figure.caveats}
+    for kind, detail in sorted(seen):
+        print(f"caveat [{kind}]: {detail}")
+    return 0
+
+
+def _jurisdiction(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """An id as given, or the one jurisdiction a name means; several: say which exist."""
+    if ":" in name:
+        return name
+    from .jurisdictions import resolve
+
+    found = resolve(con, name)
+    if len(found) != 1:
+        choices = ", ".join(f"{j.jurisdiction_id} ({j.name})" for j in found) or "none"
+        raise SanctuaryWatchError(f"{name!r} is ambiguous or unknown; choose one of: {choices}")
+    return found[0].jurisdiction_id
 
 
 if __name__ == "__main__":

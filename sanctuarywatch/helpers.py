@@ -76,6 +76,8 @@ def count(
 ) -> Figure:
     """Events in [start, end) local time: incident-level data where it exists, else monthly."""
     start, end = _moment(start), _moment(end)
+    if not jurisdiction.startswith("agency:"):
+        jurisdiction = _reporting_agency(con, jurisdiction)
     inputs = {"jurisdiction": jurisdiction, "offense": offense, "start": start, "end": end,
               "known_on": known_on}
     label = f"{offense} in {jurisdiction}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
@@ -88,6 +90,14 @@ def count(
         figure.caveats += _completeness(con, _incident_source(offense), end)
         return figure
     return _monthly_count(con, label, inputs, jurisdiction, offense, start, end, known_on)
+
+
+def _reporting_agency(con: duckdb.DuckDBPyConnection, area: str) -> str:
+    """The police agency that serves the whole of a place (Chicago: CPD), else the area."""
+    row = con.execute(
+        "SELECT subject_id FROM jurisdiction_relations WHERE object_id = ? AND relation = 'serves' "
+        "AND subject_id LIKE 'agency:%' LIMIT 1", [area]).fetchone()
+    return str(row[0]) if row else area
 
 
 def _incident_source(offense: str) -> str:
@@ -232,3 +242,45 @@ def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: date | N
                                  + (f"; {note}" if note else "")))
     figure.evidence.append(_evidence(con, sql, [figure_id], [sha]))
     return figure
+
+
+def population_for(
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: date | None = None
+) -> Figure:
+    """The population to set against a jurisdiction's counts, saying which one it is.
+
+    An agency's own served population (FBI CDE) when loaded; else the area it serves, with a
+    jurisdiction-mismatch caveat when it serves only part of that area (Miami-Dade Police
+    Department: about 1.2 million of the county's 2.7 million).
+    """
+    own = population(con, jurisdiction, year, known_on=known_on)
+    if own.value is not None or not jurisdiction.startswith("agency:"):
+        return own
+    row = con.execute(
+        "SELECT object_id, relation FROM jurisdiction_relations WHERE subject_id = ? "
+        "AND relation IN ('serves', 'serves_part') ORDER BY relation LIMIT 1", [jurisdiction]
+    ).fetchone()
+    if row is None:
+        return own
+    area = population(con, row[0], year, known_on=known_on)
+    area.caveats.append(Caveat(
+        "jurisdiction_mismatch" if row[1] == "serves_part" else "definition",
+        f"{jurisdiction} {'serves only part of' if row[1] == 'serves_part' else 'serves'} {row[0]}: "
+        f"its counts are set against the population of {area.inputs.get('name', row[0])}"))
+    return area
+
+
+def compare(
+    con: duckdb.DuckDBPyConnection, offense: str, a: str, b: str, start: date | datetime,
+    end: date | datetime, known_on: date | None = None,
+) -> dict[str, Figure]:
+    """Two jurisdictions over the same window: counts, populations, rates and both ratios."""
+    year = _moment(start).year
+    count_a, count_b = (count(con, j, offense, start, end, known_on) for j in (a, b))
+    pop_a, pop_b = (population_for(con, j, year, known_on) for j in (a, b))
+    rate_a, rate_b = rate(count_a, pop_a), rate(count_b, pop_b)
+    return {
+        "count_a": count_a, "count_b": count_b, "population_a": pop_a, "population_b": pop_b,
+        "rate_a": rate_a, "rate_b": rate_b, "ratio_counts": ratio(count_a, count_b),
+        "ratio_rates": ratio(rate_a, rate_b),
+    }
