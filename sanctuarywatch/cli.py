@@ -213,6 +213,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   f"responses ({c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged)")
         print()
         print_table(["comparison", "this year", "last year"], demo.comparisons(con))
+        print()
+        print_ledger(claims.evaluate_all(con))
     print(f"\nwarehouse: {Path(path).resolve()}")
     return 0
 

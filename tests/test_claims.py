@@ -1,0 +1,183 @@
+"""Query helpers and the claims ledger on the bundled data: known values computed, not typed in
+the code, and each claim's verdict and caveats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+from sanctuarywatch import claims, demo, helpers, warehouse
+from sanctuarywatch.archive import Archive
+from sanctuarywatch.collect import collect
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.sources import Options
+
+CPD = "agency:ILCPD0000"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = warehouse.connect(":memory:")
+    demo.run(con, Archive(tmp_path_factory.mktemp("raw")))
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def ledger(loaded: duckdb.DuckDBPyConnection) -> dict[str, claims.Evaluation]:
+    return {ev.claim.id: ev for ev in claims.evaluate_all(loaded, record=False)}
+
+
+def test_year_to_date_at_the_same_cut_off(loaded: duckdb.DuckDBPyConnection) -> None:
+    result = helpers.ytd(loaded, CPD, "murder", date(2017, 8, 16))
+    assert (result["this_year"].value, result["last_year"].value) == (447, 456)
+    assert result["change"].value == pytest.approx(-2.0)
+    assert result["this_year"].inputs["end"] == datetime(2017, 8, 17)
+    assert result["rolling_12_months"].inputs["start"] == datetime(2016, 8, 17)
+    evidence = result["this_year"].evidence[0]
+    assert "incident_count" in evidence["sql"] and evidence["responses"][0]["source"] == "il_chicago_crimes"
+
+
+def test_july_4_weekend_window(loaded: duckdb.DuckDBPyConnection) -> None:
+    figure = helpers.count(loaded, CPD, "murder", datetime(2017, 6, 30, 17), datetime(2017, 7, 5, 6))
+    assert figure.value == 14 and figure.inputs["granularity"] == "incident"
+
+
+def test_the_same_answer_from_sql(loaded: duckdb.DuckDBPyConnection) -> None:
+    row = loaded.execute(
+        "SELECT n FROM incident_count('agency:ILCPD0000', 'murder', '2017-01-01', '2017-08-17', 'infinity')"
+    ).fetchone()
+    assert row == (helpers.count(loaded, "place:1714000", "murder", date(2017, 1, 1), date(2017, 8, 17)).value,)
+
+
+def test_population_parity_and_which_population(loaded: duckdb.DuckDBPyConnection) -> None:
+    chicago = helpers.population(loaded, "place:1714000", 2017, vintage=2017)
+    county = helpers.population(loaded, "county:12086", 2017, vintage=2019)
+    assert (chicago.value, county.value) == (2716450, 2713295)
+    assert county.inputs["kind"] == "census" and county.inputs["vintage"] == 2019
+    served = helpers.population_for(loaded, "agency:FL0130000", 2017)
+    assert "jurisdiction_mismatch" in {c.kind for c in served.caveats}
+
+
+def test_half_year_ratio_is_flagged(ledger: dict[str, claims.Evaluation]) -> None:
+    ev = ledger["chicago-vs-miami-ratio"]
+    chicago, county, ratio = ev.checks[0].figures[:3]
+    assert (chicago.value, county.value) == (337, 92)
+    assert ratio.value == pytest.approx(3.66, abs=0.01)
+    kinds = {c.kind for c in ev.caveats}
+    assert {"jurisdiction_mismatch", "publication"} <= kinds
+    assert any("half-year" in c.detail for c in ev.caveats)
+    assert ev.verdict == "supported"
+
+
+def test_arrest_flag_share_states_its_definition(loaded: duckdb.DuckDBPyConnection) -> None:
+    figure = helpers.arrest_share(loaded, CPD, 2016)
+    assert (figure.inputs["victims"], figure.inputs["with_arrest"]) == (786, 282)
+    assert helpers.arrest_share(loaded, CPD, 2017).inputs["with_arrest"] == 218
+    assert figure.caveats[0].kind == "definition"
+
+
+EXPECTED = {
+    "population-parity": ("supported", {"jurisdiction_mismatch"}),
+    "chicago-murders-ytd": ("supported", set()),
+    "chicago-vs-miami-ratio": ("supported", {"jurisdiction_mismatch", "publication"}),
+    "july4-weekend-chicago": ("supported", {"no_source", "publication"}),
+    "july4-weekend-miami-zero": ("unverifiable", set()),
+    "mcca-midyear-2017": ("supported", {"publication"}),
+    "mdpd-ytd-change": ("supported", {"no_source", "publication"}),
+    "miami-bucks-trend": ("contradicted", {"publication"}),
+    "chicago-shootings-down": ("supported", {"no_source", "publication"}),
+    "dnainfo-437": ("supported", set()),
+    "chicago-20-year-high": ("supported", {"incomplete", "publication"}),
+    "chicago-clearance": ("supported", {"definition", "publication"}),
+    "miami-1980s": ("contradicted", {"publication"}),
+    "miami-dade-certified": ("supported", set()),
+    "awaiting-replies": ("mixed", set()),
+    "byrne-jag-480k": ("supported", {"publication"}),
+    "psp-letters": ("unverifiable", set()),
+    "miami-policy-reversal": ("supported", set()),
+    "baltimore-new-orleans-spike": ("unverifiable", set()),
+}
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXPECTED))
+def test_each_claim_verdict_and_caveats(ledger: dict[str, claims.Evaluation], claim_id: str) -> None:
+    verdict, caveats = EXPECTED[claim_id]
+    ev = ledger[claim_id]
+    assert ev.verdict == verdict, ev.reason
+    assert {c.kind for c in ev.caveats} == caveats
+    assert ev.reason
+
+
+def test_every_claim_in_claims_md_is_in_the_ledger(ledger: dict[str, claims.Evaluation]) -> None:
+    assert set(ledger) == set(EXPECTED)
+
+
+def test_specific_reasons(ledger: dict[str, claims.Evaluation]) -> None:
+    assert "447" in ledger["chicago-murders-ytd"].reason
+    assert "444" in ledger["dnainfo-437"].reason
+    assert "California" in ledger["awaiting-replies"].reason
+    assert "1,210,000" in ledger["population-parity"].reason
+    assert ledger["miami-bucks-trend"].claim.conflicts_with == "mdpd-ytd-change"
+
+
+def test_a_later_year_asks_the_same_question_and_says_the_data_stops(loaded: duckdb.DuckDBPyConnection) -> None:
+    claim = next(c for c in claims.load_claims() if c.id == "chicago-murders-ytd")
+    ev = claims.evaluate(loaded, claim, as_of=date(2026, 8, 16))
+    figure = ev.checks[0].figures[0]
+    assert figure.inputs["start"] == datetime(2026, 1, 1) and figure.inputs["end"] == datetime(2026, 8, 17)
+    assert ev.verdict == "unverifiable"
+
+
+def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
+    """A user's claim; then an upstream revision changes its verdict on the next load."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "claims:\n  - id: at-least-447\n    quote: at least 447 murders by Aug 16\n    said_by: a user\n"
+        "    said_on: 2017-08-16\n    article: none\n    stated: '>= 447'\n    comparison: murders YTD\n"
+        "    checks:\n      - {kind: count, jurisdiction: agency:ILCPD0000, offense: murder, start: 2017-01-01,"
+        " through: 2017-08-16, stated: 447, relation: at_least}\n"
+    )
+    con = warehouse.connect(":memory:")
+    demo.run(con, Archive(tmp_path / "raw"))
+    ledger = [c for c in claims.load_claims([mine]) if c.id == "at-least-447"]
+    assert claims.evaluate_all(con, ledger)[0].verdict == "supported"
+    revised = json.loads(con.execute(
+        "SELECT to_json(list(t)) FROM (SELECT * EXCLUDE (occurred_at, record_hash, valid_from, valid_to, "
+        "first_observed_at, last_observed_at, source, source_url, raw_sha256, run_id) "
+        "FROM il_chicago_crimes WHERE id = 23330) t").fetchone()[0])
+    revised[0].update(iucr="0130", description="SECOND DEGREE MURDER", date=revised[0]["occurred_local"])
+
+    def portal(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=revised, headers={"content-type": "application/json"})
+
+    with HttpClient(transport=httpx.MockTransport(portal)) as client:
+        result = collect(con, Archive(tmp_path / "raw"), client, "il_chicago_crimes",
+                         Options(base_url="http://127.0.0.1:1/resource/ijzp-q8t2.json"))
+    assert result.counts.changed == 1
+    assert claims.evaluate_all(con, ledger)[0].verdict == "contradicted"
+    history = con.execute(
+        "SELECT verdict, previous_verdict FROM claim_verdict_changes WHERE claim_id = 'at-least-447' ORDER BY evaluated_at"
+    ).fetchall()
+    assert history == [("supported", None), ("contradicted", "supported")]
+    reevaluated = con.execute(
+        "SELECT count(*) FROM claim_evaluations WHERE run_id = ? AND claim_id = 'chicago-murders-ytd'", [result.run_id]
+    ).fetchone()
+    assert reevaluated == (1,)  # the load itself re-evaluated the bundled claims it touched
+    before = claims.evaluate(con, ledger[0], known_on=date.today().replace(year=2000))
+    assert before.verdict == "unverifiable"
+
+
+def test_a_misspelled_key_in_a_claims_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("claims:\n  - {id: x, quote: q, said_by: s, said_on: 2017-01-01, article: a, stated: s,"
+                   " comparison: c, checks: [], stated_value: 3}\n")
+    with pytest.raises(ConfigError, match="stated_value"):
+        claims.load_claims([bad])
