@@ -1,7 +1,7 @@
 """Figures that exist only in publications: surveys, state tables, press releases, newspapers.
 
 Publisher: many (each figure names its reporting body and the URL it was published at).
-URL: the bundled file sanctuarywatch/data/published_figures.csv (see the README beside it),
+URL: file://sanctuarywatch/data/published_figures.csv, the bundled file (README beside it),
      plus any CSV a user adds with the same header.
 Cadence: by hand, when a new publication is found.
 
