@@ -1,0 +1,166 @@
+"""A PNG chart of cumulative year-to-date counts, this year against last, cut-off marked.
+
+"More than 433 murdered since January 1" is a point on a curve; the curve of the year before,
+read at the same day, is what the claim is implicitly set against. Drawing both, with the
+cut-off day marked, shows whether the gap is steady or an artefact of the day chosen.
+
+Only jurisdictions with incident-level data can be drawn day by day (today Chicago); monthly
+data would draw a staircase that pretends to know the day, so it is left out on purpose.
+
+The figure is built with matplotlib's object API on the Agg canvas, never through pyplot:
+no global state, no GUI backend, safe in threads and in the daemon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure as MplFigure
+
+from .helpers import _as_of, _same_day_last_year
+
+THIS_YEAR_COLOR = "#c0392b"
+LAST_YEAR_COLOR = "#7f8c8d"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Cumulative count by day of year (index 0 is Jan 1) for one jurisdiction and year."""
+
+    jurisdiction: str
+    year: int
+    cutoff: date  # the day the curve is read at (inclusive)
+    cumulative: list[int]  # one value per day from Jan 1 through the last day drawn
+
+    @property
+    def at_cutoff(self) -> int:
+        """The year-to-date count at the cut-off: what helpers.ytd reports for that year."""
+        index = (self.cutoff - date(self.year, 1, 1)).days
+        return self.cumulative[min(index, len(self.cumulative) - 1)] if self.cumulative else 0
+
+
+def incident_jurisdictions(con: duckdb.DuckDBPyConnection, offense: str = "murder",
+                           known_on: date | None = None) -> list[str]:
+    """Jurisdictions with `offense` known incident by incident: the ones a daily curve can show."""
+    rows = con.execute("SELECT DISTINCT jurisdiction_id FROM incident_events(?) WHERE offense = ? "
+                       "ORDER BY 1", [_as_of(known_on), offense]).fetchall()
+    return [row[0] for row in rows]
+
+
+def daily_counts(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, year: int,
+                 known_on: date | None = None) -> dict[date, int]:
+    """Events per local calendar day in `year` (the same local-time rule as helpers.count)."""
+    rows = con.execute(
+        "SELECT CAST(occurred_local AS DATE) AS day, count(*) FROM incident_events(?) "
+        "WHERE jurisdiction_id = ? AND offense = ? AND occurred_local >= ? AND occurred_local < ? "
+        "GROUP BY day",
+        [_as_of(known_on), jurisdiction, offense, date(year, 1, 1), date(year + 1, 1, 1)],
+    ).fetchall()
+    return {day: n for day, n in rows}
+
+
+def curve(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, year: int, cutoff: date,
+          through: date, known_on: date | None = None) -> Curve:
+    """Running total from Jan 1 of `year` through `through`, to be read at `cutoff`."""
+    per_day = daily_counts(con, jurisdiction, offense, year, known_on)
+    total, cumulative = 0, []
+    day = date(year, 1, 1)
+    while day <= through:
+        total += per_day.get(day, 0)
+        cumulative.append(total)
+        day += timedelta(days=1)
+    return Curve(jurisdiction, year, cutoff, cumulative)
+
+
+def curves(con: duckdb.DuckDBPyConnection, jurisdiction: str, cutoff: date, offense: str = "murder",
+           known_on: date | None = None) -> tuple[Curve, Curve]:
+    """This year through the cut-off, and last year through Dec 31 (read at the same day):
+    last year's whole curve shows where the comparison year ended up."""
+    last_cutoff = _same_day_last_year(cutoff)
+    this = curve(con, jurisdiction, offense, cutoff.year, cutoff, cutoff, known_on)
+    last = curve(con, jurisdiction, offense, last_cutoff.year, last_cutoff,
+                 date(last_cutoff.year, 12, 31), known_on)
+    return this, last
+
+
+def _names(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
+    """Readable names for jurisdiction ids (the id itself when the model does not know it)."""
+    rows = con.execute("SELECT jurisdiction_id, name FROM jurisdictions WHERE jurisdiction_id IN "
+                       "(SELECT unnest(?))", [list(ids)]).fetchall()
+    return {**{i: i for i in ids}, **dict(rows)}
+
+
+def _draw(axes: Axes, this: Curve, last: Curve, title: str, offense: str) -> None:
+    """One panel: two curves, the cut-off line and both values at it."""
+    day_index = (this.cutoff - date(this.year, 1, 1)).days + 1
+    axes.plot(range(1, len(last.cumulative) + 1), last.cumulative, color=LAST_YEAR_COLOR,
+              linestyle="--", linewidth=1.6, label=f"{last.year} (whole year)")
+    axes.plot(range(1, len(this.cumulative) + 1), this.cumulative, color=THIS_YEAR_COLOR,
+              linewidth=2.2, label=f"{this.year} (through {this.cutoff:%b %d})")
+    axes.axvline(day_index, color="#34495e", linewidth=1, linestyle=":")
+    top = max([*last.cumulative, *this.cumulative, 1])
+    axes.text(day_index + 3, top * 1.02, f"cut-off {this.cutoff:%b %d}", color="#34495e",
+              fontsize=9)
+    for item, color in ((this, THIS_YEAR_COLOR), (last, LAST_YEAR_COLOR)):
+        axes.plot([day_index], [item.at_cutoff], marker="o", color=color)
+    change = (f"\nchange: {100 * (this.at_cutoff - last.at_cutoff) / last.at_cutoff:+.1f}%"
+              if last.at_cutoff else "")
+    axes.text(0.98, 0.05, f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
+              f"{last.year}: {last.at_cutoff:,}{change}", transform=axes.transAxes, ha="right",
+              va="bottom", fontsize=10, bbox={"boxstyle": "round", "facecolor": "white",
+                                              "edgecolor": "#bdc3c7"})
+    starts = [(date(2001, m, 1) - date(2001, 1, 1)).days + 1 for m in range(1, 13)]
+    axes.set_xticks(starts, MONTHS)
+    axes.set_xlim(1, 366)
+    axes.set_ylim(0, top * 1.1)
+    axes.set_title(title, fontsize=12)
+    axes.set_ylabel(f"cumulative {offense} count")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper left", fontsize=9, frameon=False)
+
+
+def _empty(fig: MplFigure, offense: str) -> None:
+    """Say so on the image rather than fail: a report should still render without the data."""
+    axes = fig.add_subplot(1, 1, 1)
+    axes.axis("off")
+    axes.text(0.5, 0.5, f"No incident-level {offense} data in the warehouse:\n"
+              "a day-by-day curve needs incident records.", ha="center", va="center", fontsize=12)
+
+
+def _note(known_on: date | None) -> str:
+    known = f", as known on {known_on}" if known_on else ""
+    return f"local calendar day; incident-level data{known} (sanctuarywatch)"
+
+
+def ytd_chart(con: duckdb.DuckDBPyConnection, cutoff: date, path: str | Path,
+              jurisdictions: Sequence[str] | None = None, offense: str = "murder",
+              known_on: date | None = None) -> Path:
+    """Write a PNG of cumulative year-to-date curves (this year vs last) with the cut-off marked.
+
+    `jurisdictions` defaults to every jurisdiction with incident-level data for `offense`;
+    one panel each, since their scales differ. Returns the path written.
+    """
+    ids = (list(jurisdictions) if jurisdictions is not None
+           else incident_jurisdictions(con, offense, known_on))
+    names = _names(con, ids)
+    fig = MplFigure(figsize=(9, 4.8 * max(len(ids), 1)), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    if not ids:
+        _empty(fig, offense)
+    for number, jurisdiction in enumerate(ids, 1):
+        this, last = curves(con, jurisdiction, cutoff, offense, known_on)
+        title = (f"{names[jurisdiction]}: {offense}, Jan 1 - {cutoff:%b %d}, "
+                 f"{this.year} vs {last.year}")
+        _draw(fig.add_subplot(len(ids), 1, number), this, last, title, offense)
+        fig.axes[-1].set_xlabel(_note(known_on), fontsize=8, color="#7f8c8d")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    return out
