@@ -1,0 +1,138 @@
+"""CSV and Parquet export of helper results, claim evaluations and SQL queries; Arrow for Python.
+
+Results are turned into an Arrow table (pyarrow is already a dependency) and written by DuckDB's
+COPY, so the files match what the duckdb CLI would write and no pandas is needed. A Figure's
+nested parts (inputs, caveats, evidence) go into JSON text columns: CSV has no nesting, and one
+schema for both formats means a CSV and a Parquet file of the same result read back the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .claims import Evaluation
+from .helpers import Figure
+
+FORMATS = ("csv", "parquet")
+Exportable = Figure | Evaluation | Sequence[Figure] | Sequence[Evaluation] | Mapping[str, Figure]
+
+FIGURE_SCHEMA = pa.schema([
+    ("name", pa.string()), ("label", pa.string()), ("value", pa.float64()),
+    ("caveat_kinds", pa.string()), ("inputs", pa.string()), ("caveats", pa.string()),
+    ("evidence", pa.string()),
+])
+EVALUATION_SCHEMA = pa.schema([
+    ("claim_id", pa.string()), ("quote", pa.string()), ("said_by", pa.string()),
+    ("said_on", pa.date32()), ("article", pa.string()), ("stated", pa.string()),
+    ("comparison", pa.string()), ("conflicts_with", pa.string()), ("verdict", pa.string()),
+    ("reason", pa.string()), ("compared_on", pa.date32()), ("known_on", pa.date32()),
+    ("caveat_kinds", pa.string()), ("values", pa.string()), ("caveats", pa.string()),
+    ("checks", pa.string()),
+])
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _figure_row(figure: Figure, name: str | None) -> dict[str, Any]:
+    data = figure.to_dict()
+    return {
+        "name": name, "label": figure.label,
+        "value": None if figure.value is None else float(figure.value),
+        "caveat_kinds": "; ".join(sorted({c.kind for c in figure.caveats})),
+        "inputs": _json(data["inputs"]), "caveats": _json(data["caveats"]),
+        "evidence": _json(data["evidence"]),
+    }
+
+
+def _evaluation_row(ev: Evaluation) -> dict[str, Any]:
+    data = ev.to_dict()
+    values = [{"label": f.label, "value": f.value} for check in ev.checks for f in check.figures]
+    return {
+        "claim_id": ev.claim.id, "quote": ev.claim.quote, "said_by": ev.claim.said_by,
+        "said_on": ev.claim.said_on, "article": ev.claim.article, "stated": ev.claim.stated,
+        "comparison": ev.claim.comparison, "conflicts_with": ev.claim.conflicts_with,
+        "verdict": ev.verdict, "reason": ev.reason, "compared_on": ev.compared_on,
+        "known_on": ev.known_on, "caveat_kinds": "; ".join(sorted({c.kind for c in ev.caveats})),
+        "values": _json(values), "caveats": _json([asdict(c) for c in ev.caveats]),
+        "checks": _json(data["checks"]),
+    }
+
+
+def to_arrow(result: Exportable) -> pa.Table:
+    """An Arrow table of a helper's result: one row per Figure (a dict such as ytd()'s keeps
+    its keys in `name`), or one row per claim for evaluations. Use `.to_pandas()` on it if
+    pandas is installed; sanctuarywatch does not need it."""
+    if isinstance(result, Figure):
+        return pa.Table.from_pylist([_figure_row(result, None)], schema=FIGURE_SCHEMA)
+    if isinstance(result, Evaluation):
+        return pa.Table.from_pylist([_evaluation_row(result)], schema=EVALUATION_SCHEMA)
+    if isinstance(result, Mapping):
+        return pa.Table.from_pylist([_figure_row(f, k) for k, f in result.items()],
+                                    schema=FIGURE_SCHEMA)
+    items = list(result)
+    if items and all(isinstance(item, Evaluation) for item in items):
+        return pa.Table.from_pylist([_evaluation_row(e) for e in items],  # type: ignore[arg-type]
+                                    schema=EVALUATION_SCHEMA)
+    if all(isinstance(item, Figure) for item in items):
+        return pa.Table.from_pylist([_figure_row(f, None) for f in items],  # type: ignore[arg-type]
+                                    schema=FIGURE_SCHEMA)
+    raise TypeError("expected Figures, a mapping of Figures, or Evaluations; "
+                    f"got {sorted({type(item).__name__ for item in items})}")
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    """The format named, else the file's suffix: a wrong guess should fail loudly, not write CSV
+    into a .parquet file."""
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen not in FORMATS:
+        raise ValueError(f"unknown export format {chosen!r} for {path}; use one of {FORMATS}")
+    return chosen
+
+
+def _copy_options(fmt: str) -> str:
+    return "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+
+
+def _target(path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def export(result: Exportable, path: str | Path, fmt: str | None = None) -> Path:
+    """Write a helper's result (see `to_arrow`) as CSV or Parquet (by `fmt`, else the suffix)."""
+    out = _target(path)
+    kind = _format(out, fmt)
+    table = to_arrow(result)
+    with duckdb.connect() as con:
+        con.register("export_result", table)
+        con.execute(f"COPY export_result TO {_literal(out)} ({_copy_options(kind)})")
+    return out
+
+
+def export_query(con: duckdb.DuckDBPyConnection, sql: str, path: str | Path,
+                 params: Sequence[Any] | Mapping[str, Any] | None = None,
+                 fmt: str | None = None) -> Path:
+    """Write any query's result as CSV or Parquet with `COPY (sql) TO`, on the caller's
+    connection, so it sees the same warehouse (and macros) as the query would."""
+    out = _target(path)
+    kind = _format(out, fmt)
+    statement = f"COPY ({sql.strip().rstrip(';')}) TO {_literal(out)} ({_copy_options(kind)})"
+    if params is None:
+        con.execute(statement)
+    else:
+        con.execute(statement, params)
+    return out
