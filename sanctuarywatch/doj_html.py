@@ -29,7 +29,7 @@ CURRENT = {
     "title": "h1.page-title",
     "date": ".node-date time",
     "updated": ".node-updated-date",
-    "office": ".node-office .field__item, .node-office",
+    "office": ".node-office",
     "body": "div.node-body, div.field_body",
     "location": ".node-location",
 }
@@ -141,7 +141,8 @@ def _current(page: BeautifulSoup, where: str) -> dict[str, Any]:
         "date": _stamp_date(one(page, CURRENT["date"], where, "current"), where),
         "updated_date": _stamp_date(updated, where) if updated else None,
         "location": _location(page, CURRENT["location"]),
-        "office": optional(page, CURRENT["office"]),
+        "office": optional(page, f"{CURRENT['office']} .field__item")
+        or optional(page, CURRENT["office"]),
         "components": None,
         "topics": None,
         "number": number.group(1) if number else None,

@@ -9,6 +9,9 @@ CONSTRUCTED 2017 sanctuary releases and speech pages; provenance in their README
                                           parameters are ignored, as the real API does; without
                                           sort, records come in the internal (file) order
     /revised/api/v1/press_releases.json   the same after one edit of the Oct 12, 2017 release
+    /ignoring/api/v1/press_releases.json  an API that ignores sort, direction and
+                                          parameters[title], as the real one ignores
+                                          misspelled names (silent-filter tests)
     /api/v1/<anything else>               a Drupal HTML "Page not found" with status 200
     /news/speeches?page=N                 the current-layout speech listing, one item a page
     /opa/speech/<slug>                    the speech pages
@@ -36,6 +39,7 @@ SPEECH_PAGES = {  # newest first, as the listing shows them
     ),
 }
 LISTING_DATES = ("2017-12-15T12:00:00Z", "2017-08-16T12:00:00Z")
+EDITED_AT = "1584403200"  # 2020-03-17 00:00 UTC: after every record served
 EDITED_UUID = "c0ffee00-2017-4010-8012-000000000001"
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -59,7 +63,7 @@ def records(revised: bool = False) -> list[dict[str, Any]]:
         for row in rows:
             if row["uuid"] == EDITED_UUID:
                 row["vuuid"] = row["vuuid"][:-4] + "b002"
-                row["changed"] = str(int(row["changed"]) + 86_400 * 30)
+                row["changed"] = EDITED_AT
                 row["title"] = row["title"] + " (corrected)"
     return rows
 
@@ -106,6 +110,8 @@ def doj_route() -> Any:
             return 200, HTML, BOT_WALL
         if path == "/api/v1/press_releases.json":
             return 200, JSON, api_page(current, params)
+        if path == "/ignoring/api/v1/press_releases.json":
+            return 200, JSON, api_page(current, {"page": params.get("page", "0")})
         if path == "/revised/api/v1/press_releases.json":
             return 200, JSON, api_page(revised, params)
         if path.startswith("/api/v1/"):

@@ -63,7 +63,7 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Walk newest-first pages until the records are older than where this run may stop."""
     url = options.base_url or URL
     sort, stop = _plan(options, state)
-    size = min(options.page_size or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    size = options.page_size or MAX_PAGE_SIZE  # the server may use less: read back below
     filters = {"parameters[title]": options.extra["title"]} if options.extra.get("title") else {}
     page, max_pages = 0, int(options.extra.get("max_pages", 10_000))
     while page < max_pages:

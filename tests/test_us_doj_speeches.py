@@ -1,0 +1,174 @@
+"""DOJ speeches (HTML): both layouts, the real Drupal 7 listing, layout breaks, paging."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from conftest import FIXTURES, fetched
+
+from sanctuarywatch.archive import Archive
+from sanctuarywatch.collect import collect
+from sanctuarywatch.errors import BotWallError, LayoutError
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.sources import Options
+from sanctuarywatch.sources import us_doj_speeches as source
+
+HERE = FIXTURES / "us_doj_speeches"
+HOMEPAGE = HERE / "justice_gov_homepage_drupal7_2020-11.html"
+MIAMI_CURRENT = HERE / "current_speech_miami_2017-08-16.CONSTRUCTED.html"
+MIAMI_DRUPAL7 = HERE / "drupal7_speech_miami_2017-08-16.CONSTRUCTED.html"
+OCT12_PAGE = HERE / "current_release_1373_last_chance_2017-10-12.CONSTRUCTED.html"
+LISTING = "http://127.0.0.1:8765/news/speeches"
+MIAMI_URL = (
+    "https://www.justice.gov/opa/speech/"
+    "constructed-2017-08-16-attorney-general-sessions-remarks-miami"
+)
+
+
+def page(body: bytes | str, kind: str) -> list[dict]:
+    return source.parse(fetched(source.SLUG, body, content_type="text/html"), kind)
+
+
+def test_current_layout_speech_field_by_field() -> None:
+    speech = page(MIAMI_CURRENT.read_bytes(), "speech")[0]
+    body = speech.pop("body_text")
+    assert speech == {
+        "title": "Attorney General Sessions Delivers Remarks on Sanctuary Jurisdictions in Miami",
+        "date": date(2017, 8, 16),
+        "updated_date": date(2017, 8, 17),
+        "location": "Miami, FL, United States",
+        "office": "Office of the Attorney General",
+        "components": None,
+        "topics": None,
+        "number": None,
+        "url": MIAMI_URL,
+        "layout": "current",
+        "as_prepared": True,
+    }
+    assert body.split("\n")[:2] == [
+        "Remarks as prepared for delivery",
+        "Thank you Tom, for that introduction.",
+    ]
+
+
+def test_drupal7_layout_gives_the_same_speech() -> None:
+    old = page(MIAMI_DRUPAL7.read_bytes(), "speech")[0]
+    new = page(MIAMI_CURRENT.read_bytes(), "speech")[0]
+    assert (old["layout"], old["date"], old["updated_date"]) == ("drupal7", date(2017, 8, 16), None)
+    assert (old["topics"], old["components"]) == ("Immigration", "Office of the Attorney General")
+    assert (old["number"], old["location"]) == (None, "Miami, FL, United States")
+    assert old["body_text"] == new["body_text"]
+    assert old["title"] == new["title"]
+
+
+def test_real_drupal7_listing() -> None:
+    items = page(HOMEPAGE.read_bytes(), "listing")
+    assert len(items) == 10  # nine Justice News items and one video
+    assert items[0] == {
+        "url": "https://www.justice.gov/opa/pr/statement-assistant-attorney-general-eric-"
+        "dreiband-civil-rights-division-veterans-day",
+        "title": "Statement by Assistant Attorney General Eric Dreiband for the Civil Rights "
+        "Division on Veterans Day",
+        "date": date(2020, 11, 11),
+    }
+    assert [item["date"] for item in items].count(date(2020, 11, 10)) == 4
+
+
+def test_current_release_page_with_its_lists() -> None:
+    release = page(OCT12_PAGE.read_bytes(), "speech")[0]
+    assert (release["date"], release["as_prepared"]) == (date(2017, 10, 12), False)
+    items = [line for line in release["body_text"].split("\n") if line.startswith("- ")]
+    assert items == [
+        "- Chicago",
+        "- Cook County",
+        "- New Orleans",
+        "- New York",
+        "- Philadelphia",
+        "- State of Connecticut",
+        "- Milwaukee County",
+        "- Clark County",
+        "- Miami-Dade County",
+    ]
+
+
+def test_speech_tags_mentions_and_numbers() -> None:
+    tables = source.normalize(page(MIAMI_CURRENT.read_bytes(), "speech"), "speech")
+    speech = tables["us_doj_speeches"][0]
+    assert (speech["release_date"], speech["sanctuary_related"]) == (date(2017, 8, 16), True)
+    named = {m["jurisdiction_id"] for m in tables["us_doj_speech_jurisdictions"]}
+    assert named == {"fl-miami-dade-county", "il-chicago", "mi-lansing", "ny-westchester-county"}
+    stated = {n["stated"]: n for n in tables["us_doj_speech_numbers"]}
+    assert stated["more than 433 people"]["value"] == 433
+    assert stated["More than three times"]["unit"] == "times"
+    assert stated["nearly 11 percent"]["hedge"] == "nearly"
+    assert stated["2.7 million person"]["value"] == 2_700_000
+    assert stated["more than 433 people"]["context"].startswith("In Chicago")
+
+
+def test_layout_break_current() -> None:
+    broken = MIAMI_CURRENT.read_text(encoding="utf-8").replace('class="node-date"', 'class="x"')
+    with pytest.raises(LayoutError, match=r"one \.node-date time \(current layout\)"):
+        page(broken, "speech")
+
+
+def test_layout_break_drupal7() -> None:
+    broken = MIAMI_DRUPAL7.read_text(encoding="utf-8").replace("field--name-field-pr-body", "x")
+    with pytest.raises(LayoutError, match="field--name-field-pr-body"):
+        page(broken, "speech")
+
+
+def test_unknown_layout() -> None:
+    broken = MIAMI_DRUPAL7.read_text(encoding="utf-8").replace('id="node-title"', 'id="x"')
+    with pytest.raises(LayoutError, match="neither"):
+        page(broken, "speech")
+
+
+def test_layout_break_real_listing() -> None:
+    broken = HOMEPAGE.read_text(encoding="utf-8").replace("date-display-single", "x")
+    with pytest.raises(LayoutError, match="a title link and a date"):
+        page(broken, "listing")
+
+
+@pytest.mark.vcr
+def test_listing_then_pages_and_incremental(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    with HttpClient() as client:
+        first = collect(
+            con,
+            archive,
+            client,
+            source.SLUG,
+            Options(mode="backfill", start=date(2017, 1, 1), base_url=LISTING),
+        )
+        again = collect(con, archive, client, source.SLUG, Options(base_url=LISTING))
+    assert first.requests == 5  # listings 0, 1, 2 (empty) and two speech pages
+    assert again.requests == 3  # listing 0, its new-enough speech, listing 1 reaches August
+    assert (again.counts.new, again.counts.changed) == (0, 0)
+    rows = con.execute("SELECT release_date, location FROM us_doj_speeches ORDER BY 1").fetchall()
+    assert rows == [
+        (date(2017, 8, 16), "Miami, FL, United States"),
+        (date(2017, 12, 15), "Quantico, VA, United States"),
+    ]
+
+
+@pytest.mark.vcr
+def test_backfill_window_fetches_only_its_speeches(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    options = Options(
+        mode="backfill", start=date(2017, 8, 1), end=date(2017, 9, 1), base_url=LISTING
+    )
+    with HttpClient() as client:
+        result = collect(con, archive, client, source.SLUG, options)
+    assert result.requests == 4  # three listings (the last empty) and the Miami speech
+    assert con.execute("SELECT url FROM us_doj_speeches").fetchall() == [(MIAMI_URL,)]
+
+
+@pytest.mark.vcr
+def test_bot_wall(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+    walled = LISTING.replace("/news/", "/akamai/news/")
+    with HttpClient() as client, pytest.raises(BotWallError, match="does not try to get around"):
+        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=walled))
