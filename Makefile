@@ -28,5 +28,9 @@ record: $(STAMP)  ## re-record cassettes against the loopback server (no interne
 demo-archive: $(STAMP)  ## re-record the bundled demo archive against the loopback server
 	$(BIN)/python scripts/build_demo_archive.py
 
+bench: $(STAMP)  ## benchmarks (1M/8M generated rows on loopback); writes nothing to git
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) warehouse/*.duckdb warehouse/raw

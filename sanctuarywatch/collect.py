@@ -104,7 +104,7 @@ class _Loader:
             "source_url": entry.url, "raw_sha256": entry.sha256, "run_id": self.run_id,
         }
         for table, rows in records.items():
-            self.stages[table].append([row | provenance for row in rows])
+            self.stages[table].append(rows, provenance)
             self.rows += len(rows)
         self.con.execute(
             "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

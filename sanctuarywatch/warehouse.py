@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -169,14 +169,29 @@ def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, 
 
 
 def arrow_batch(
-    con: duckdb.DuckDBPyConnection, table: str, records: Sequence[dict[str, Any]]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    records: Sequence[dict[str, Any]],
+    constants: Mapping[str, Any] | None = None,
 ) -> pa.Table:
-    """Records as an Arrow table typed by the SQL schema (the schema is the one truth)."""
+    """Records as an Arrow table typed by the SQL schema (the schema is the one truth).
+
+    `constants` (observed_at and provenance, the same for every row of a page) become
+    repeated Arrow columns instead of being copied into each record: one dict less per row.
+    """
     columns = fact_columns(con, table)
     fields = [pa.field(name, _ARROW_TYPES.get(kind, pa.string())) for name, kind in columns]
     fields += [pa.field("observed_at", pa.timestamp("us", tz="UTC"))]
     fields += [pa.field(name, pa.string()) for name in PROVENANCE_COLUMNS]
-    return pa.Table.from_pylist(list(records), schema=pa.schema(fields))
+    constants = constants or {}
+    rows = pa.schema([f for f in fields if f.name not in constants])
+    batch = pa.Table.from_pylist(list(records), schema=rows)
+    for f in fields:
+        if f.name in constants:
+            batch = batch.append_column(
+                f, pa.repeat(pa.scalar(constants[f.name], f.type), len(records))
+            )
+    return batch
 
 
 class Stage:
@@ -200,10 +215,13 @@ class Stage:
         )
         self.rows = 0
 
-    def append(self, records: Sequence[dict[str, Any]]) -> None:
+    def append(
+        self, records: Sequence[dict[str, Any]], constants: Mapping[str, Any] | None = None
+    ) -> None:
+        """Stage records; `constants` are columns with one value for all of them."""
         if not records:
             return
-        batch = arrow_batch(self.con, self.table, records)  # noqa: F841 (read by DuckDB)
+        batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
         self.con.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM batch")
         self.rows += len(records)
 

@@ -1,0 +1,313 @@
+"""Benchmarks: sanctuarywatch's Chicago collector against the read_json ceiling and dlt.
+
+    python benchmarks/run.py [--rows 100000 --rows 1000000 --rows 8000000]
+
+Every measured load runs in its own subprocess against one loopback server (this process),
+so peak memory is that subprocess's own peak RSS, and all contenders read the same bytes.
+Sizes above --ceiling-max / --dlt-max skip read_json / dlt (at 8M the ceiling needs 3.7 GB of
+page files; dlt loads ~400 rows/s on the 2-core benchmark machine, so 1M rows would take 40 min).
+Temporary files go to benchmarks/_data/ (gitignored) and are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+PAGE = 50_000
+RESOURCE = "/resource/ijzp-q8t2.json"
+
+
+# ---- children: each prints one JSON line with its figures and its own peak RSS ----------
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_collect(db: str, url: str, mode: str) -> dict[str, Any]:
+    """The collector end to end, exactly as a user runs it (HTTP, archive, parse, load)."""
+    from sanctuarywatch import warehouse
+    from sanctuarywatch.archive import Archive
+    from sanctuarywatch.collect import collect
+    from sanctuarywatch.http import HttpClient, HttpSettings
+    from sanctuarywatch.sources import Options
+
+    options = Options(mode=mode, page_size=PAGE, base_url=url + RESOURCE,
+                      extra={"all_crimes": True})
+    con = warehouse.connect(db)
+    started = time.perf_counter()
+    with HttpClient(HttpSettings(requests_per_second={"127.0.0.1": 1000.0})) as client:
+        result = collect(con, Archive.beside(db), client, "il_chicago_crimes", options)
+        seconds = time.perf_counter() - started
+        received = client.bytes_received
+    con.close()
+    return {"seconds": seconds, "rows": result.counts.seen, "written": result.counts.written,
+            "requests": result.requests, "bytes": received, "peak_mb": _peak_mb()}
+
+
+def child_read_json(db: str, pages: str) -> dict[str, Any]:
+    """The ceiling: DuckDB reading the same page files straight into a table."""
+    import duckdb
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    con.execute(
+        "CREATE TABLE crimes AS SELECT * FROM read_json(?, format = 'array')", [pages]
+    )
+    seconds = time.perf_counter() - started
+    rows = con.execute("SELECT count(*) FROM crimes").fetchone()[0]  # type: ignore[index]
+    con.close()
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def child_dlt(db: str, url: str) -> dict[str, Any]:
+    """The peer: dlt's REST API source paging the same endpoint into DuckDB."""
+    os.environ["RUNTIME__LOG_LEVEL"] = "WARNING"
+    import dlt
+    from dlt.sources.rest_api import rest_api_source
+
+    source = rest_api_source({
+        "client": {"base_url": url},
+        "resources": [{
+            "name": "crimes",
+            "endpoint": {
+                "path": RESOURCE.lstrip("/"),
+                "params": {"$order": ":id", "$select": "*, :id, :updated_at"},
+                "data_selector": "$",
+                "paginator": {"type": "offset", "limit": PAGE, "offset_param": "$offset",
+                              "limit_param": "$limit", "total_path": None},
+            },
+        }],
+    })
+    pipeline = dlt.pipeline(
+        pipeline_name="bench", destination=dlt.destinations.duckdb(db),
+        dataset_name="peer", pipelines_dir=str(Path(db).parent / "dlt"),
+    )
+    started = time.perf_counter()
+    pipeline.run(source)
+    seconds = time.perf_counter() - started
+    with pipeline.sql_client() as client:
+        rows = client.execute_sql("SELECT count(*) FROM crimes")[0][0]
+    return {"seconds": seconds, "rows": rows, "peak_mb": _peak_mb()}
+
+
+def child_queries(db: str, repeats: int) -> dict[str, Any]:
+    """Median and p95 of each query helper (and the claims ledger, if there is one)."""
+    from sanctuarywatch import warehouse
+
+    con = warehouse.connect(db, read_only=True)
+    out: dict[str, Any] = {}
+    windows = [(f"{year}-01-01", f"{year + 1}-01-01") for year in range(2001, 2018)]
+    helpers = {
+        "chicago_homicide_victims(murder, 1 year)": lambda i: con.execute(
+            "SELECT chicago_homicide_victims(?, ?, 'murder')", list(windows[i % 17])).fetchall(),
+        "chicago_homicide_victims(homicide, 2001-2017)": lambda i: con.execute(
+            "SELECT chicago_homicide_victims('2001-01-01', '2018-01-01', 'homicide')").fetchall(),
+    }
+    ledger = _ledger()
+    if ledger:
+        helpers["claims ledger (whole)"] = lambda i: ledger(con)
+    for name, run in helpers.items():
+        run(0)  # warm: the first query pays for loading column segments
+        times = []
+        for i in range(repeats):
+            started = time.perf_counter()
+            run(i)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        out[name] = {"median_ms": statistics.median(times),
+                     "p95_ms": times[max(0, int(len(times) * 0.95) - 1)]}
+    con.close()
+    return out
+
+
+def _ledger() -> Any:
+    """The claims ledger's evaluation function, when another area has shipped one."""
+    try:
+        from sanctuarywatch import claims  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    for name in ("evaluate_all", "evaluate", "ledger", "run"):
+        if callable(getattr(claims, name, None)):
+            return getattr(claims, name)
+    return None
+
+
+def child_snapshot(db: str) -> dict[str, Any]:
+    """Publishing the readers' snapshot (the daemon's publisher, else checkpoint + copy)."""
+    from sanctuarywatch import warehouse
+
+    con = warehouse.connect(db)
+    try:
+        from sanctuarywatch.daemon import publish_snapshot
+        how = "daemon.publish_snapshot"
+        seconds = publish_snapshot(con, db)
+    except ImportError:
+        how = "CHECKPOINT + copy"
+        started = time.perf_counter()
+        con.execute("CHECKPOINT")
+        shutil.copyfile(db, db + ".snapshot")
+        seconds = time.perf_counter() - started
+    con.close()
+    return {"seconds": seconds, "how": how, "mb": Path(db).stat().st_size / 2**20}
+
+
+CHILDREN = {"collect": child_collect, "read_json": child_read_json, "dlt": child_dlt,
+            "queries": child_queries, "snapshot": child_snapshot}
+
+
+def spawn(kind: str, *args: object) -> dict[str, Any]:
+    """Run one child and return its figures (its stderr goes to ours)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind,
+               *(str(a) for a in args)]
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+# ---- the parent: serve, run each contender, print the table -------------------------------
+
+
+def write_pages(dataset: Any, folder: Path) -> int:
+    """The exact page bodies the server sends, as files for read_json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for offset in range(0, dataset.total, PAGE):
+        body = dataset.page(range(offset, min(offset + PAGE, dataset.total)))
+        (folder / f"page_{offset // PAGE:05d}.json").write_bytes(body)
+        written += len(body)
+    return written
+
+
+def bench_size(total: int, ceiling: bool, peer: bool, repeats: int) -> dict[str, Any]:
+    from loopback import serve
+    from scaled import ScaledDataset, scaled_route
+
+    work = DATA / f"rows_{total}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    dataset = ScaledDataset(total)
+    log: list[tuple[str, int]] = []
+    out: dict[str, Any] = {"rows": total}
+    with serve(scaled_route(dataset, log)) as url:
+        db = str(work / "sw.duckdb")
+        out["collect"] = spawn("collect", db, url, "backfill")
+        log.clear()
+        out["rerun"] = spawn("collect", db, url, "incremental")
+        out["rerun"]["server_requests"] = len(log)
+        out["rerun"]["server_bytes"] = sum(size for _, size in log)
+        out["queries"] = spawn("queries", db, repeats)
+        out["snapshot"] = spawn("snapshot", db)
+        out["db_mb"] = Path(db).stat().st_size / 2**20
+        if ceiling:
+            out["page_bytes"] = write_pages(dataset, work / "pages")
+            out["read_json"] = spawn("read_json", str(work / "ceiling.duckdb"),
+                                     str(work / "pages" / "*.json"))
+        if peer:
+            out["dlt"] = spawn("dlt", str(work / "dlt.duckdb"), url)
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def rate(figures: dict[str, Any]) -> float:
+    return float(figures["rows"]) / float(figures["seconds"])
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The results as a Markdown table (printed, and pasted into BENCHMARKS.md)."""
+    lines = ["| measure | " + " | ".join(f"{r['rows']:,} rows" for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+
+    def row(label: str, cell: Any) -> None:
+        cells = []
+        for r in results:
+            try:
+                cells.append(cell(r))
+            except KeyError:
+                cells.append("not run")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("collector rows/s", lambda r: f"{rate(r['collect']):,.0f}")
+    row("collector seconds", lambda r: f"{r['collect']['seconds']:.1f}")
+    row("collector peak RSS (MB)", lambda r: f"{r['collect']['peak_mb']:.0f}")
+    row("read_json ceiling rows/s", lambda r: f"{rate(r['read_json']):,.0f}")
+    row("read_json peak RSS (MB)", lambda r: f"{r['read_json']['peak_mb']:.0f}")
+    row("dlt rows/s", lambda r: f"{rate(r['dlt']):,.0f}")
+    row("dlt peak RSS (MB)", lambda r: f"{r['dlt']['peak_mb']:.0f}")
+    row("collector / ceiling", lambda r: f"{rate(r['collect']) / rate(r['read_json']):.2f}")
+    row("collector / dlt", lambda r: f"{rate(r['collect']) / rate(r['dlt']):.2f}")
+    row("no-change rerun: requests", lambda r: str(r["rerun"]["requests"]))
+    row("no-change rerun: bytes", lambda r: f"{r['rerun']['bytes']:,}")
+    row("no-change rerun: rows re-read", lambda r: f"{r['rerun']['rows']:,}")
+    row("no-change rerun: rows written", lambda r: str(r["rerun"]["written"]))
+    for name in results[-1]["queries"]:
+        row(f"{name} median / p95 (ms)", lambda r, n=name: _latency(r["queries"][n]))
+    row("snapshot publish (s)",
+        lambda r: f"{r['snapshot']['seconds']:.2f} ({r['snapshot']['how']})")
+    row("warehouse file (MB)", lambda r: f"{r['db_mb']:.0f}")
+    return "\n".join(lines)
+
+
+def _latency(figures: dict[str, float]) -> str:
+    return f"{figures['median_ms']:.1f} / {figures['p95_ms']:.1f}"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def main() -> int:
+    sys.path[:0] = [str(HERE), str(HERE.parent / "scripts")]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, action="append")
+    parser.add_argument("--ceiling-max", type=int, default=1_000_000,
+                        help="largest size at which the read_json ceiling is also run")
+    parser.add_argument("--dlt-max", type=int, default=100_000,
+                        help="largest size at which dlt is also run (it is slow)")
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--json", help="also write the raw figures here")
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        call_args: list[Any] = [int(a) if a.isdigit() else a for a in rest]
+        print(json.dumps(CHILDREN[kind](*call_args)))
+        return 0
+    results = []
+    for total in args.rows or [100_000, 1_000_000, 8_000_000]:
+        print(f"# {total:,} rows ...", file=sys.stderr, flush=True)
+        results.append(bench_size(total, total <= args.ceiling_max, total <= args.dlt_max,
+                                  args.repeats))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    print(f"machine: {machine()}\n")
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
