@@ -213,6 +213,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   f"responses ({c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged)")
         print()
         print_table(["comparison", "this year", "last year"], demo.comparisons(con))
+        print("\nDOJ releases and speeches about sanctuary jurisdictions, and whom they name:")
+        print_table(["date", "kind", "title", "jurisdictions named"], demo.doj_summary(con))
         print()
         print_ledger(claims.evaluate_all(con))
     print(f"\nwarehouse: {Path(path).resolve()}")
