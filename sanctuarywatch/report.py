@@ -85,7 +85,8 @@ footer { max-width: 1100px; margin: 30px auto; padding: 0 20px; color: var(--mut
 @media (max-width: 760px) { .conflict { grid-template-columns: 1fr; } ol.toc { columns: 1; } }
 """
 
-# Filter by verdict; marks the page as rendered so a headless check knows scripts ran.
+# Filter by verdict. On load, record what the browser drew (chart decoded, conflict pairs level)
+# so a headless check can read it back from the DOM.
 SCRIPT = """
 (function () {
   var buttons = document.querySelectorAll('.summary button');
@@ -100,7 +101,18 @@ SCRIPT = """
       });
     });
   });
-  document.body.dataset.ready = 'true';
+  window.addEventListener('load', function () {
+    document.querySelectorAll('img').forEach(function (img) {
+      img.dataset.rendered = String(img.complete && img.naturalWidth > 0);
+    });
+    document.querySelectorAll('.conflict').forEach(function (pair) {
+      var sides = pair.querySelectorAll('.side');
+      var level = sides.length === 2 &&
+        sides[0].getBoundingClientRect().top === sides[1].getBoundingClientRect().top;
+      pair.dataset.layout = level ? 'side-by-side' : 'stacked';
+    });
+    document.body.dataset.ready = 'true';
+  });
 })();
 """
 
