@@ -98,7 +98,14 @@ def _names(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]
 
 
 def _draw(axes: Axes, this: Curve, last: Curve, title: str, offense: str) -> None:
-    """One panel: two curves, the cut-off line and both values at it."""
+    """One panel: two curves, the cut-off line and both values at it (or a note: zeros drawn
+    for a jurisdiction without incident data would read as 'no murders')."""
+    if not any(this.cumulative) and not any(last.cumulative):
+        axes.set_title(title, fontsize=12)
+        axes.axis("off")
+        axes.text(0.5, 0.5, f"no incident-level {offense} data for this jurisdiction",
+                  transform=axes.transAxes, ha="center", color="#7f8c8d", fontsize=11)
+        return
     day_index = (this.cutoff - date(this.year, 1, 1)).days + 1
     axes.plot(range(1, len(last.cumulative) + 1), last.cumulative, color=LAST_YEAR_COLOR,
               linestyle="--", linewidth=1.6, label=f"{last.year} (whole year)")
