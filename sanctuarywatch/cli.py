@@ -22,13 +22,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import __version__, claims, demo, helpers, sources, warehouse
+from . import __version__, claims, demo, export, helpers, report, sources, warehouse
 from .archive import Archive
 from .collect import collect, rebuild
 from .errors import SanctuaryWatchError
 from .http import HttpClient
 
 Command = Callable[[argparse.Namespace], int]
+DEFAULT_REPORT = Path("report") / "index.html"
 COMMANDS: dict[str, Command] = {}
 
 
@@ -81,6 +82,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", action="append", default=[], help="a YAML file of your own claims")
     p.add_argument("--id", action="append", default=[], help="only these claims")
     p.add_argument("--details", action="store_true", help="print every figure and its evidence")
+
+    p = sub.add_parser("report", help="write the HTML report: the ledger, evidence and chart")
+    p.add_argument("--out", default=str(DEFAULT_REPORT), help=f"default {DEFAULT_REPORT}")
+    p.add_argument("--as-of", type=date.fromisoformat)
+    p.add_argument("--known-on", type=date.fromisoformat)
+
+    p = sub.add_parser("export", help="write a query's result to CSV or Parquet")
+    p.add_argument("query")
+    p.add_argument("path", help="ends in .csv or .parquet")
 
     p = sub.add_parser("compare", help="one offense in two jurisdictions over the same window")
     p.add_argument("offense", help="murder, homicide, shooting_victim, violent_crime, ...")
@@ -216,8 +226,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("\nDOJ releases and speeches about sanctuary jurisdictions, and whom they name:")
         print_table(["date", "kind", "title", "jurisdictions named"], demo.doj_summary(con))
         print()
-        print_ledger(claims.evaluate_all(con))
-    print(f"\nwarehouse: {Path(path).resolve()}")
+        results = claims.evaluate_all(con)
+        print_ledger(results)
+        written = report.write_report(con, DEFAULT_REPORT, evaluations=results)
+    print(f"\nwarehouse: {Path(path).resolve()}\nreport:    {written.resolve()}")
     return 0
 
 
@@ -278,6 +290,27 @@ def cmd_claims(args: argparse.Namespace) -> int:
     with _open(args) as con:
         results = claims.evaluate_all(con, ledger, args.as_of, args.known_on)
     print_ledger(results, args.details)
+    return 0
+
+
+@command
+def cmd_report(args: argparse.Namespace) -> int:
+    with _open(args) as con:
+        results = claims.evaluate_all(con, None, args.as_of, args.known_on)
+        written = report.write_report(con, args.out, evaluations=results, as_of=args.as_of,
+                                      known_on=args.known_on)
+    print(f"report: {written.resolve()}")
+    return 0
+
+
+@command
+def cmd_export(args: argparse.Namespace) -> int:
+    with _open(args, read_only=True) as con:
+        try:
+            written = export.export_query(con, args.query, args.path)
+        except duckdb.Error as exc:
+            raise SanctuaryWatchError(f"export failed: {exc}") from None
+    print(f"wrote {written}")
     return 0
 
 
