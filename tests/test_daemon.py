@@ -37,11 +37,13 @@ WAIT = 20.0  # upper bound for a hung test, never a timing assertion
 
 
 def write_plan(tmp_path: Path, every: str = "@every 1h", url: str = RECORDED,
-               extra_sources: str = "") -> Path:
-    """A cron.yaml with one job, `replay`, that collects the crimes the demo archive holds."""
+               extra_sources: str = "", claims: bool = False) -> Path:
+    """A cron.yaml with one job, `replay`, that collects the crimes the demo archive holds
+    (claims off unless asked: these tests are about running jobs, not about the claims)."""
     (tmp_path / "jobs").mkdir(exist_ok=True)
     (tmp_path / "jobs" / "replay.yaml").write_text(
-        "sources:\n" + CRIMES.format(url=url) + extra_sources + "claims: true\n", encoding="utf-8"
+        "sources:\n" + CRIMES.format(url=url) + extra_sources + f"claims: {str(claims).lower()}\n",
+        encoding="utf-8",
     )
     cron = tmp_path / "cron.yaml"
     cron.write_text(f'jobs:\n  replay:\n    schedule: "{every}"\n', encoding="utf-8")
@@ -120,7 +122,7 @@ def test_a_job_whose_claims_step_raises_does_not_raise(
 
     claims.evaluate_all = evaluate_all  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sanctuarywatch.claims", claims)
-    report = runner.run(schedule.load(write_plan(tmp_path)).job("replay"))
+    report = runner.run(schedule.load(write_plan(tmp_path, claims=True)).job("replay"))
     assert report.failed == ["claims"] and report.claims == "failed"
     assert [r.status for r in report.results] == ["success"]
 
@@ -253,6 +255,14 @@ for line in sys.stdin:
 """
 
 
+def live_file_is_locked(db: Path) -> bool:
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
+        capture_output=True, text=True, timeout=WAIT,
+    )
+    return probe.returncode != 0 and "lock" in probe.stderr
+
+
 def ask(reader: subprocess.Popen[str]) -> tuple[int, int]:
     assert reader.stdin is not None and reader.stdout is not None
     reader.stdin.write("?\n")
@@ -275,6 +285,7 @@ def test_a_reader_beside_the_daemon(tmp_path: Path) -> None:
     for _ in range(3):
         running.wait_for(job_done)
         assert ask(reader) == first  # the old file, still whole, while new ones are published
+    assert live_file_is_locked(running.db)  # publishing must not drop the daemon's lock
     cli = Path(sys.executable).parent / "duckdb"
     fresh = subprocess.run(
         [str(cli), "-readonly", "-csv", "-noheader", str(snapshot),
