@@ -303,3 +303,23 @@ def test_a_reader_beside_the_daemon(tmp_path: Path) -> None:
     assert count(con, "SELECT count(*) FROM runs WHERE status NOT IN ('success', 'abandoned')") == 0
     con.close()
     assert not [r for r in running.seen if r.get("level") == "error"]
+
+
+@pytest.mark.slow
+def test_run_command_exits_by_outcome(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYWATCH_")}
+
+    def run(cron: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sanctuarywatch", "--db", str(db), "run", "replay",
+             "--cron", str(cron), "--replay", "bundled"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=WAIT,
+        )
+
+    good = run(write_plan(tmp_path))
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stderr.splitlines()[-1])["status"] == "success"
+    bad = run(write_plan(tmp_path, extra_sources="  - il_chicago_violence_victims\n"))
+    assert bad.returncode == 1
+    assert daemon.snapshot_path(db).is_file()
