@@ -180,3 +180,9 @@ def test_nicknames_and_intervals() -> None:
     assert [(b - a).total_seconds() for a, b in pairwise(every)] == [10, 10]
     with pytest.raises(ValueError, match="expected five"):
         schedule.make_trigger("@sometimes", UTC)
+
+
+def test_every_source_is_collected_by_some_scheduled_job() -> None:
+    plan = schedule.load(REPO / "cron.yaml")
+    scheduled = {step.source for each in plan.jobs.values() for step in each.steps}
+    assert scheduled == set(sources.SOURCE_MODULES)
