@@ -49,16 +49,33 @@ def pages(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page size must be 1..{MAX_PAGE_SIZE}, not {page_size}")
     offset = 0
+    firsts: set[str] = set()
     while True:
         params = {"$where": where, "$order": order, "$limit": str(page_size), "$offset": str(offset)}
         if select:
             params["$select"] = select
         fetched = client.get(source, url, params=params, headers=token_headers())
         rows = parse_rows(fetched)
+        _check_not_repeated(fetched, rows, firsts)
         yield Page("rows", fetched, rows)
         if len(rows) < page_size:
             return
         offset += page_size
+
+
+def _check_not_repeated(fetched: Fetched, rows: list[dict[str, Any]], firsts: set[str]) -> None:
+    """A page whose first row opened an earlier page is that page again (a proxy or portal
+    ignoring $offset): loading on would silently drop the rows that page should have held.
+    One :id per page is remembered, so the check costs nothing at millions of rows."""
+    first = rows[0].get(":id") if rows else None
+    if not isinstance(first, str):
+        return
+    if first in firsts:
+        raise LayoutError(
+            fetched.source, fetched.url, "the next page of rows",
+            f"a page already served (it starts again at :id {first})",
+        )
+    firsts.add(first)
 
 
 def parse_rows(fetched: Fetched) -> list[dict[str, Any]]:
@@ -84,12 +101,18 @@ def parse_rows(fetched: Fetched) -> list[dict[str, Any]]:
 
 def parse_csv(source: str, where: str, body: bytes) -> list[dict[str, Any]]:
     """The portal's CSV export (or a pandas re-save of it) as rows keyed by SODA field names."""
-    text = body.decode("utf-8-sig")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LayoutError(source, where, "a UTF-8 CSV file", f"undecodable bytes ({exc})") from None
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise LayoutError(source, where, "a CSV header line", "an empty file")
-    names = {name: field_name(name) for name in reader.fieldnames}
-    return [{names[k]: v for k, v in row.items() if k is not None} for row in reader]
+    try:
+        if not reader.fieldnames:
+            raise LayoutError(source, where, "a CSV header line", "an empty file")
+        names = {name: field_name(name) for name in reader.fieldnames}
+        return [{names[k]: v for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:  # e.g. a bare CR inside a field (found by fuzzing)
+        raise LayoutError(source, where, "a CSV file", f"unreadable CSV ({exc})") from None
 
 
 def field_name(column: str) -> str:

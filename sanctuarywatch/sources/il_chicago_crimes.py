@@ -97,7 +97,7 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     key = str(row.get("id", "?"))
     try:
         return _record(row)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:  # by fuzzing
         raise RecordError(SLUG, "row", key, str(exc)) from None
 
 

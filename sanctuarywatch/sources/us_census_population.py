@@ -73,7 +73,10 @@ def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
         text = fetched.body.decode("utf-8")
     except UnicodeDecodeError:
         text = fetched.body.decode("latin-1")
-    lines = list(csv.reader(io.StringIO(text)))
+    try:
+        lines = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. a bare CR inside a field (found by fuzzing)
+        raise LayoutError(SLUG, fetched.url, "a CSV file", f"unreadable CSV ({exc})") from None
     if not lines:
         raise LayoutError(SLUG, fetched.url, "a CSV with a header", "an empty file")
     header = _unique(lines[0])
