@@ -46,8 +46,9 @@ def child_collect(db: str, url: str, mode: str) -> dict[str, Any]:
     from sanctuarywatch.http import HttpClient, HttpSettings
     from sanctuarywatch.sources import Options
 
-    options = Options(mode=mode, page_size=PAGE, base_url=url + RESOURCE,
-                      extra={"all_crimes": True})
+    options = Options(
+        mode=mode, page_size=PAGE, base_url=url + RESOURCE, extra={"all_crimes": True}
+    )
     con = warehouse.connect(db)
     started = time.perf_counter()
     with HttpClient(HttpSettings(requests_per_second={"127.0.0.1": 1000.0})) as client:
@@ -55,8 +56,14 @@ def child_collect(db: str, url: str, mode: str) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         received = client.bytes_received
     con.close()
-    return {"seconds": seconds, "rows": result.counts.seen, "written": result.counts.written,
-            "requests": result.requests, "bytes": received, "peak_mb": _peak_mb()}
+    return {
+        "seconds": seconds,
+        "rows": result.counts.seen,
+        "written": result.counts.written,
+        "requests": result.requests,
+        "bytes": received,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def child_read_json(db: str, pages: str) -> dict[str, Any]:
@@ -65,9 +72,7 @@ def child_read_json(db: str, pages: str) -> dict[str, Any]:
 
     con = duckdb.connect(db)
     started = time.perf_counter()
-    con.execute(
-        "CREATE TABLE crimes AS SELECT * FROM read_json(?, format = 'array')", [pages]
-    )
+    con.execute("CREATE TABLE crimes AS SELECT * FROM read_json(?, format = 'array')", [pages])
     seconds = time.perf_counter() - started
     rows = con.execute("SELECT count(*) FROM crimes").fetchone()[0]  # type: ignore[index]
     con.close()
@@ -80,22 +85,33 @@ def child_dlt(db: str, url: str) -> dict[str, Any]:
     import dlt
     from dlt.sources.rest_api import rest_api_source
 
-    source = rest_api_source({
-        "client": {"base_url": url},
-        "resources": [{
-            "name": "crimes",
-            "endpoint": {
-                "path": RESOURCE.lstrip("/"),
-                "params": {"$order": ":id", "$select": "*, :id, :updated_at"},
-                "data_selector": "$",
-                "paginator": {"type": "offset", "limit": PAGE, "offset_param": "$offset",
-                              "limit_param": "$limit", "total_path": None},
-            },
-        }],
-    })
+    source = rest_api_source(
+        {
+            "client": {"base_url": url},
+            "resources": [
+                {
+                    "name": "crimes",
+                    "endpoint": {
+                        "path": RESOURCE.lstrip("/"),
+                        "params": {"$order": ":id", "$select": "*, :id, :updated_at"},
+                        "data_selector": "$",
+                        "paginator": {
+                            "type": "offset",
+                            "limit": PAGE,
+                            "offset_param": "$offset",
+                            "limit_param": "$limit",
+                            "total_path": None,
+                        },
+                    },
+                }
+            ],
+        }
+    )
     pipeline = dlt.pipeline(
-        pipeline_name="bench", destination=dlt.destinations.duckdb(db),
-        dataset_name="peer", pipelines_dir=str(Path(db).parent / "dlt"),
+        pipeline_name="bench",
+        destination=dlt.destinations.duckdb(db),
+        dataset_name="peer",
+        pipelines_dir=str(Path(db).parent / "dlt"),
     )
     started = time.perf_counter()
     pipeline.run(source)
@@ -114,9 +130,11 @@ def child_queries(db: str, repeats: int) -> dict[str, Any]:
     windows = [(f"{year}-01-01", f"{year + 1}-01-01") for year in range(2001, 2018)]
     helpers = {
         "chicago_homicide_victims(murder, 1 year)": lambda i: con.execute(
-            "SELECT chicago_homicide_victims(?, ?, 'murder')", list(windows[i % 17])).fetchall(),
+            "SELECT chicago_homicide_victims(?, ?, 'murder')", list(windows[i % 17])
+        ).fetchall(),
         "chicago_homicide_victims(homicide, 2001-2017)": lambda i: con.execute(
-            "SELECT chicago_homicide_victims('2001-01-01', '2018-01-01', 'homicide')").fetchall(),
+            "SELECT chicago_homicide_victims('2001-01-01', '2018-01-01', 'homicide')"
+        ).fetchall(),
     }
     ledger = _ledger()
     if ledger:
@@ -129,8 +147,10 @@ def child_queries(db: str, repeats: int) -> dict[str, Any]:
             run(i)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        out[name] = {"median_ms": statistics.median(times),
-                     "p95_ms": times[max(0, int(len(times) * 0.95) - 1)]}
+        out[name] = {
+            "median_ms": statistics.median(times),
+            "p95_ms": times[max(0, int(len(times) * 0.95) - 1)],
+        }
     con.close()
     return out
 
@@ -154,6 +174,7 @@ def child_snapshot(db: str) -> dict[str, Any]:
     con = warehouse.connect(db)
     try:
         from sanctuarywatch.daemon import publish_snapshot
+
         how = "daemon.publish_snapshot"
         seconds = publish_snapshot(con, db)
     except ImportError:
@@ -166,14 +187,24 @@ def child_snapshot(db: str) -> dict[str, Any]:
     return {"seconds": seconds, "how": how, "mb": Path(db).stat().st_size / 2**20}
 
 
-CHILDREN = {"collect": child_collect, "read_json": child_read_json, "dlt": child_dlt,
-            "queries": child_queries, "snapshot": child_snapshot}
+CHILDREN = {
+    "collect": child_collect,
+    "read_json": child_read_json,
+    "dlt": child_dlt,
+    "queries": child_queries,
+    "snapshot": child_snapshot,
+}
 
 
 def spawn(kind: str, *args: object) -> dict[str, Any]:
     """Run one child and return its figures (its stderr goes to ours)."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind,
-               *(str(a) for a in args)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        *(str(a) for a in args),
+    ]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -214,8 +245,9 @@ def bench_size(total: int, ceiling: bool, peer: bool, repeats: int) -> dict[str,
         out["db_mb"] = Path(db).stat().st_size / 2**20
         if ceiling:
             out["page_bytes"] = write_pages(dataset, work / "pages")
-            out["read_json"] = spawn("read_json", str(work / "ceiling.duckdb"),
-                                     str(work / "pages" / "*.json"))
+            out["read_json"] = spawn(
+                "read_json", str(work / "ceiling.duckdb"), str(work / "pages" / "*.json")
+            )
         if peer:
             out["dlt"] = spawn("dlt", str(work / "dlt.duckdb"), url)
     shutil.rmtree(work, ignore_errors=True)
@@ -228,8 +260,10 @@ def rate(figures: dict[str, Any]) -> float:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table (printed, and pasted into BENCHMARKS.md)."""
-    lines = ["| measure | " + " | ".join(f"{r['rows']:,} rows" for r in results) + " |",
-             "|---|" + "---|" * len(results)]
+    lines = [
+        "| measure | " + " | ".join(f"{r['rows']:,} rows" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
 
     def row(label: str, cell: Any) -> None:
         cells = []
@@ -255,8 +289,9 @@ def table(results: list[dict[str, Any]]) -> str:
     row("no-change rerun: rows written", lambda r: str(r["rerun"]["written"]))
     for name in results[-1]["queries"]:
         row(f"{name} median / p95 (ms)", lambda r, n=name: _latency(r["queries"][n]))
-    row("snapshot publish (s)",
-        lambda r: f"{r['snapshot']['seconds']:.2f} ({r['snapshot']['how']})")
+    row(
+        "snapshot publish (s)", lambda r: f"{r['snapshot']['seconds']:.2f} ({r['snapshot']['how']})"
+    )
     row("warehouse file (MB)", lambda r: f"{r['db_mb']:.0f}")
     return "\n".join(lines)
 
@@ -275,8 +310,10 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> int:
@@ -284,10 +321,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, action="append")
-    parser.add_argument("--ceiling-max", type=int, default=1_000_000,
-                        help="largest size at which the read_json ceiling is also run")
-    parser.add_argument("--dlt-max", type=int, default=100_000,
-                        help="largest size at which dlt is also run (it is slow)")
+    parser.add_argument(
+        "--ceiling-max",
+        type=int,
+        default=1_000_000,
+        help="largest size at which the read_json ceiling is also run",
+    )
+    parser.add_argument(
+        "--dlt-max",
+        type=int,
+        default=100_000,
+        help="largest size at which dlt is also run (it is slow)",
+    )
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--json", help="also write the raw figures here")
     args = parser.parse_args()
@@ -299,8 +344,9 @@ def main() -> int:
     results = []
     for total in args.rows or [100_000, 1_000_000, 8_000_000]:
         print(f"# {total:,} rows ...", file=sys.stderr, flush=True)
-        results.append(bench_size(total, total <= args.ceiling_max, total <= args.dlt_max,
-                                  args.repeats))
+        results.append(
+            bench_size(total, total <= args.ceiling_max, total <= args.dlt_max, args.repeats)
+        )
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print(f"machine: {machine()}\n")
     print(table(results))

@@ -60,8 +60,9 @@ class ScaledDataset:
             while end < len(bases) and bases[end][0] == bases[start][0]:
                 end += 1
             group = [b for _, b in bases[start:end]]
-            out.extend(i for k in range(0, self.total, self.n) for b in group
-                       if (i := k + b) < self.total)
+            out.extend(
+                i for k in range(0, self.total, self.n) for b in group if (i := k + b) < self.total
+            )
             start = end
         return out
 

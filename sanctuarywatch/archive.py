@@ -75,9 +75,15 @@ class Archive:
             tmp.write_bytes(gzip.compress(fetched.body, compresslevel=6, mtime=0))
             tmp.replace(path)
         entry = Entry(
-            source=fetched.source, run_id=run_id, kind=kind, url=fetched.url,
-            status=fetched.status, content_type=fetched.content_type,
-            fetched_at=fetched.fetched_at, sha256=sha, bytes=len(fetched.body),
+            source=fetched.source,
+            run_id=run_id,
+            kind=kind,
+            url=fetched.url,
+            status=fetched.status,
+            content_type=fetched.content_type,
+            fetched_at=fetched.fetched_at,
+            sha256=sha,
+            bytes=len(fetched.body),
         )
         self.root.mkdir(parents=True, exist_ok=True)
         with self.manifest.open("a", encoding="utf-8") as out:
@@ -98,8 +104,12 @@ class Archive:
     def fetched(self, entry: Entry) -> Fetched:
         """Rebuild the Fetched a parser saw, from the archive alone."""
         return Fetched(
-            source=entry.source, url=entry.url, status=entry.status,
-            content_type=entry.content_type, body=self.body(entry), fetched_at=entry.fetched_at,
+            source=entry.source,
+            url=entry.url,
+            status=entry.status,
+            content_type=entry.content_type,
+            body=self.body(entry),
+            fetched_at=entry.fetched_at,
         )
 
     def entries(self) -> Iterator[Entry]:
@@ -144,12 +154,18 @@ class ArchiveTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         found = self.entries.get(redact_url(request.url))
         if found is None:
-            body = json.dumps({"error": True, "message": f"not in the archive: {redact_url(request.url)}"})
-            return httpx.Response(404, content=body.encode(), headers={"content-type": "application/json"})
+            body = json.dumps(
+                {"error": True, "message": f"not in the archive: {redact_url(request.url)}"}
+            )
+            return httpx.Response(
+                404, content=body.encode(), headers={"content-type": "application/json"}
+            )
         archive, entry = found
         return httpx.Response(
             entry.status,
             content=archive.body(entry),
-            headers={"content-type": entry.content_type,
-                     ARCHIVE_TIME_HEADER: entry.fetched_at.isoformat()},
+            headers={
+                "content-type": entry.content_type,
+                ARCHIVE_TIME_HEADER: entry.fetched_at.isoformat(),
+            },
         )

@@ -46,16 +46,24 @@ class Curve:
         return self.cumulative[min(index, len(self.cumulative) - 1)] if self.cumulative else 0
 
 
-def incident_jurisdictions(con: duckdb.DuckDBPyConnection, offense: str = "murder",
-                           known_on: date | None = None) -> list[str]:
+def incident_jurisdictions(
+    con: duckdb.DuckDBPyConnection, offense: str = "murder", known_on: date | None = None
+) -> list[str]:
     """Jurisdictions with `offense` known incident by incident: the ones a daily curve can show."""
-    rows = con.execute("SELECT DISTINCT jurisdiction_id FROM incident_events(?) WHERE offense = ? "
-                       "ORDER BY 1", [_as_of(known_on), offense]).fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT jurisdiction_id FROM incident_events(?) WHERE offense = ? ORDER BY 1",
+        [_as_of(known_on), offense],
+    ).fetchall()
     return [row[0] for row in rows]
 
 
-def daily_counts(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, year: int,
-                 known_on: date | None = None) -> dict[date, int]:
+def daily_counts(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    year: int,
+    known_on: date | None = None,
+) -> dict[date, int]:
     """Events per local calendar day in `year` (the same local-time rule as helpers.count)."""
     rows = con.execute(
         "SELECT CAST(occurred_local AS DATE) AS day, count(*) FROM incident_events(?) "
@@ -66,8 +74,15 @@ def daily_counts(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str
     return {day: n for day, n in rows}
 
 
-def curve(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, year: int, cutoff: date,
-          through: date, known_on: date | None = None) -> Curve:
+def curve(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    year: int,
+    cutoff: date,
+    through: date,
+    known_on: date | None = None,
+) -> Curve:
     """Running total from Jan 1 of `year` through `through`, to be read at `cutoff`."""
     per_day = daily_counts(con, jurisdiction, offense, year, known_on)
     total, cumulative = 0, []
@@ -79,21 +94,36 @@ def curve(con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, year:
     return Curve(jurisdiction, year, cutoff, cumulative)
 
 
-def curves(con: duckdb.DuckDBPyConnection, jurisdiction: str, cutoff: date, offense: str = "murder",
-           known_on: date | None = None) -> tuple[Curve, Curve]:
+def curves(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    cutoff: date,
+    offense: str = "murder",
+    known_on: date | None = None,
+) -> tuple[Curve, Curve]:
     """This year through the cut-off, and last year through Dec 31 (read at the same day):
     last year's whole curve shows where the comparison year ended up."""
     last_cutoff = _same_day_last_year(cutoff)
     this = curve(con, jurisdiction, offense, cutoff.year, cutoff, cutoff, known_on)
-    last = curve(con, jurisdiction, offense, last_cutoff.year, last_cutoff,
-                 date(last_cutoff.year, 12, 31), known_on)
+    last = curve(
+        con,
+        jurisdiction,
+        offense,
+        last_cutoff.year,
+        last_cutoff,
+        date(last_cutoff.year, 12, 31),
+        known_on,
+    )
     return this, last
 
 
 def _names(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
     """Readable names for jurisdiction ids (the id itself when the model does not know it)."""
-    rows = con.execute("SELECT jurisdiction_id, name FROM jurisdictions WHERE jurisdiction_id IN "
-                       "(SELECT unnest(?))", [list(ids)]).fetchall()
+    rows = con.execute(
+        "SELECT jurisdiction_id, name FROM jurisdictions WHERE jurisdiction_id IN "
+        "(SELECT unnest(?))",
+        [list(ids)],
+    ).fetchall()
     return {**{i: i for i in ids}, **dict(rows)}
 
 
@@ -103,26 +133,55 @@ def _draw(axes: Axes, this: Curve, last: Curve, title: str, offense: str) -> Non
     if not any(this.cumulative) and not any(last.cumulative):
         axes.set_title(title, fontsize=12)
         axes.axis("off")
-        axes.text(0.5, 0.5, f"no incident-level {offense} data for this jurisdiction",
-                  transform=axes.transAxes, ha="center", color="#7f8c8d", fontsize=11)
+        axes.text(
+            0.5,
+            0.5,
+            f"no incident-level {offense} data for this jurisdiction",
+            transform=axes.transAxes,
+            ha="center",
+            color="#7f8c8d",
+            fontsize=11,
+        )
         return
     day_index = (this.cutoff - date(this.year, 1, 1)).days + 1
-    axes.plot(range(1, len(last.cumulative) + 1), last.cumulative, color=LAST_YEAR_COLOR,
-              linestyle="--", linewidth=1.6, label=f"{last.year} (whole year)")
-    axes.plot(range(1, len(this.cumulative) + 1), this.cumulative, color=THIS_YEAR_COLOR,
-              linewidth=2.2, label=f"{this.year} (through {this.cutoff:%b %d})")
+    axes.plot(
+        range(1, len(last.cumulative) + 1),
+        last.cumulative,
+        color=LAST_YEAR_COLOR,
+        linestyle="--",
+        linewidth=1.6,
+        label=f"{last.year} (whole year)",
+    )
+    axes.plot(
+        range(1, len(this.cumulative) + 1),
+        this.cumulative,
+        color=THIS_YEAR_COLOR,
+        linewidth=2.2,
+        label=f"{this.year} (through {this.cutoff:%b %d})",
+    )
     axes.axvline(day_index, color="#34495e", linewidth=1, linestyle=":")
     top = max([*last.cumulative, *this.cumulative, 1])
-    axes.text(day_index + 3, top * 1.02, f"cut-off {this.cutoff:%b %d}", color="#34495e",
-              fontsize=9)
+    axes.text(
+        day_index + 3, top * 1.02, f"cut-off {this.cutoff:%b %d}", color="#34495e", fontsize=9
+    )
     for item, color in ((this, THIS_YEAR_COLOR), (last, LAST_YEAR_COLOR)):
         axes.plot([day_index], [item.at_cutoff], marker="o", color=color)
-    change = (f"\nchange: {100 * (this.at_cutoff - last.at_cutoff) / last.at_cutoff:+.1f}%"
-              if last.at_cutoff else "")
-    axes.text(0.98, 0.05, f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
-              f"{last.year}: {last.at_cutoff:,}{change}", transform=axes.transAxes, ha="right",
-              va="bottom", fontsize=10, bbox={"boxstyle": "round", "facecolor": "white",
-                                              "edgecolor": "#bdc3c7"})
+    change = (
+        f"\nchange: {100 * (this.at_cutoff - last.at_cutoff) / last.at_cutoff:+.1f}%"
+        if last.at_cutoff
+        else ""
+    )
+    axes.text(
+        0.98,
+        0.05,
+        f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
+        f"{last.year}: {last.at_cutoff:,}{change}",
+        transform=axes.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=10,
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bdc3c7"},
+    )
     starts = [(date(2001, m, 1) - date(2001, 1, 1)).days + 1 for m in range(1, 13)]
     axes.set_xticks(starts, MONTHS)
     axes.set_xlim(1, 366)
@@ -137,8 +196,15 @@ def _empty(fig: MplFigure, offense: str) -> None:
     """Say so on the image rather than fail: a report should still render without the data."""
     axes = fig.add_subplot(1, 1, 1)
     axes.axis("off")
-    axes.text(0.5, 0.5, f"No incident-level {offense} data in the warehouse:\n"
-              "a day-by-day curve needs incident records.", ha="center", va="center", fontsize=12)
+    axes.text(
+        0.5,
+        0.5,
+        f"No incident-level {offense} data in the warehouse:\n"
+        "a day-by-day curve needs incident records.",
+        ha="center",
+        va="center",
+        fontsize=12,
+    )
 
 
 def _note(known_on: date | None) -> str:
@@ -146,16 +212,24 @@ def _note(known_on: date | None) -> str:
     return f"local calendar day; incident-level data{known} (sanctuarywatch)"
 
 
-def ytd_chart(con: duckdb.DuckDBPyConnection, cutoff: date, path: str | Path,
-              jurisdictions: Sequence[str] | None = None, offense: str = "murder",
-              known_on: date | None = None) -> Path:
+def ytd_chart(
+    con: duckdb.DuckDBPyConnection,
+    cutoff: date,
+    path: str | Path,
+    jurisdictions: Sequence[str] | None = None,
+    offense: str = "murder",
+    known_on: date | None = None,
+) -> Path:
     """Write a PNG of cumulative year-to-date curves (this year vs last) with the cut-off marked.
 
     `jurisdictions` defaults to every jurisdiction with incident-level data for `offense`;
     one panel each, since their scales differ. Returns the path written.
     """
-    ids = (list(jurisdictions) if jurisdictions is not None
-           else incident_jurisdictions(con, offense, known_on))
+    ids = (
+        list(jurisdictions)
+        if jurisdictions is not None
+        else incident_jurisdictions(con, offense, known_on)
+    )
     names = _names(con, ids)
     fig = MplFigure(figsize=(9, 4.8 * max(len(ids), 1)), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -163,8 +237,9 @@ def ytd_chart(con: duckdb.DuckDBPyConnection, cutoff: date, path: str | Path,
         _empty(fig, offense)
     for number, jurisdiction in enumerate(ids, 1):
         this, last = curves(con, jurisdiction, cutoff, offense, known_on)
-        title = (f"{names[jurisdiction]}: {offense}, Jan 1 - {cutoff:%b %d}, "
-                 f"{this.year} vs {last.year}")
+        title = (
+            f"{names[jurisdiction]}: {offense}, Jan 1 - {cutoff:%b %d}, {this.year} vs {last.year}"
+        )
         _draw(fig.add_subplot(len(ids), 1, number), this, last, title, offense)
         fig.axes[-1].set_xlabel(_note(known_on), fontsize=8, color="#7f8c8d")
     out = Path(path)

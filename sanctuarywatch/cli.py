@@ -41,7 +41,11 @@ def command(fn: Command) -> Command:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "daemon" else logging.WARNING,
+        level=logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command == "daemon"
+        else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     try:
@@ -54,7 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="sanctuarywatch", description=__doc__.splitlines()[0])
     top.add_argument("--version", action="version", version=__version__)
-    top.add_argument("--db", help=f"warehouse file (default ${warehouse.DB_ENV} or {warehouse.DEFAULT_DB})")
+    top.add_argument(
+        "--db", help=f"warehouse file (default ${warehouse.DB_ENV} or {warehouse.DEFAULT_DB})"
+    )
     top.add_argument("-v", "--verbose", action="store_true")
     sub = top.add_subparsers(dest="command", required=True)
 
@@ -67,7 +73,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="another endpoint with the same protocol (tests, mirrors)")
 
     p = sub.add_parser("rebuild", help="re-parse the raw archive and reload, fetching nothing")
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help="default: every source in the archive")
+    p.add_argument(
+        "sources", nargs="*", metavar="SOURCE", help="default: every source in the archive"
+    )
 
     p = sub.add_parser("sql", help="run a query against the warehouse and print the result")
     p.add_argument("query")
@@ -77,8 +85,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
 
     p = sub.add_parser("claims", help="the claims ledger: each claim re-computed, with a verdict")
-    p.add_argument("--as-of", type=date.fromisoformat, help="re-run year-to-date comparisons for this day")
-    p.add_argument("--known-on", type=date.fromisoformat, help="use the data as observed on this day")
+    p.add_argument(
+        "--as-of", type=date.fromisoformat, help="re-run year-to-date comparisons for this day"
+    )
+    p.add_argument(
+        "--known-on", type=date.fromisoformat, help="use the data as observed on this day"
+    )
     p.add_argument("--claims", action="append", default=[], help="a YAML file of your own claims")
     p.add_argument("--id", action="append", default=[], help="only these claims")
     p.add_argument("--details", action="store_true", help="print every figure and its evidence")
@@ -100,8 +112,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
     p.add_argument("--known-on", type=date.fromisoformat)
 
-    for name, text in (("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
-                       ("run", "run one job of cron.yaml once (for the system cron)")):
+    for name, text in (
+        ("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
+        ("run", "run one job of cron.yaml once (for the system cron)"),
+    ):
         p = sub.add_parser(name, help=text)
         if name == "run":
             p.add_argument("job")
@@ -129,7 +143,9 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if not console.is_terminal:
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as bar:
         task = bar.add_task(label)
 
         def update(pages: int, rows: int) -> None:
@@ -141,15 +157,20 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @command
 def cmd_collect(args: argparse.Namespace) -> int:
     options = sources.Options(
-        mode=args.mode, start=args.start, end=args.end, page_size=args.page_size,
+        mode=args.mode,
+        start=args.start,
+        end=args.end,
+        page_size=args.page_size,
         base_url=args.base_url,
     )
     path = warehouse.db_path(args.db)
     with _open(args) as con, HttpClient() as client, _progress(args.source) as progress:
         result = collect(con, Archive.beside(path), client, args.source, options, progress=progress)
     c = result.counts
-    print(f"{result.source}: {result.requests} requests, {c.seen:,} rows seen, "
-          f"{c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged (run {result.run_id})")
+    print(
+        f"{result.source}: {result.requests} requests, {c.seen:,} rows seen, "
+        f"{c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged (run {result.run_id})"
+    )
     return 0
 
 
@@ -203,8 +224,18 @@ def cmd_sources(args: argparse.Namespace) -> int:
         for slug, last, stale, failed, through in found:
             count = sum(_current_rows(con, table) for table in modules[slug].TABLES)
             rows.append((slug, modules[slug].PUBLISHER, last, stale, count, through, failed))
-    print_table(["source", "publisher", "last success", "stale since", "rows", "complete through",
-                 "failures in a row"], rows)
+    print_table(
+        [
+            "source",
+            "publisher",
+            "last success",
+            "stale since",
+            "rows",
+            "complete through",
+            "failures in a row",
+        ],
+        rows,
+    )
     return 0
 
 
@@ -219,8 +250,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with _open(args) as con:
         for result in demo.run(con, Archive.beside(path)):
             c = result.counts
-            print(f"loaded {result.source}: {c.seen:,} rows from {result.requests} recorded "
-                  f"responses ({c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged)")
+            print(
+                f"loaded {result.source}: {c.seen:,} rows from {result.requests} recorded "
+                f"responses ({c.new:,} new, {c.changed:,} changed, {c.unchanged:,} unchanged)"
+            )
         print()
         print_table(["comparison", "this year", "last year"], demo.comparisons(con))
         print("\nDOJ releases and speeches about sanctuary jurisdictions, and whom they name:")
@@ -248,10 +281,18 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     plan = schedule.load(args.cron)
     if args.check:
         now = datetime.now(UTC)
-        rows = [(job.name, job.schedule, job.timezone, ", ".join(s.source for s in job.steps),
-                 " | ".join(f"{t:%a %Y-%m-%d %H:%M:%S %Z}"
-                            for t in schedule.next_fire_times(job, now)))
-                for job in plan.jobs.values()]
+        rows = [
+            (
+                job.name,
+                job.schedule,
+                job.timezone,
+                ", ".join(s.source for s in job.steps),
+                " | ".join(
+                    f"{t:%a %Y-%m-%d %H:%M:%S %Z}" for t in schedule.next_fire_times(job, now)
+                ),
+            )
+            for job in plan.jobs.values()
+        ]
         print_table(["job", "schedule", "time zone", "sources", "next runs"], rows)
         return 0
     daemon.configure_logging(args.verbose)
@@ -297,8 +338,9 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     with _open(args) as con:
         results = claims.evaluate_all(con, None, args.as_of, args.known_on)
-        written = report.write_report(con, args.out, evaluations=results, as_of=args.as_of,
-                                      known_on=args.known_on)
+        written = report.write_report(
+            con, args.out, evaluations=results, as_of=args.as_of, known_on=args.known_on
+        )
     print(f"report: {written.resolve()}")
     return 0
 
@@ -316,7 +358,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) -> None:
     """The ledger as a table; conflicting claims sit next to each other."""
-    order = {ev.claim.id: i for i, ev in enumerate(results)}
+    order: dict[str, float] = {ev.claim.id: i for i, ev in enumerate(results)}
     for ev in results:
         if ev.claim.conflicts_with in order:
             order[ev.claim.id] = order[ev.claim.conflicts_with] + 0.5
@@ -324,8 +366,15 @@ def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) ->
     for ev in sorted(results, key=lambda e: order[e.claim.id]):
         conflict = f" (conflicts with {ev.claim.conflicts_with})" if ev.claim.conflicts_with else ""
         caveats = ", ".join(sorted({c.kind for c in ev.caveats}))
-        rows.append((ev.claim.id + conflict, f"{ev.claim.said_by}, {ev.claim.said_on}", ev.verdict,
-                     ev.reason if details else ev.reason[:160], caveats))
+        rows.append(
+            (
+                ev.claim.id + conflict,
+                f"{ev.claim.said_by}, {ev.claim.said_on}",
+                ev.verdict,
+                ev.reason if details else ev.reason[:160],
+                caveats,
+            )
+        )
     print_table(["claim", "said by", "verdict", "why", "caveats"], rows)
     if details:
         print(json.dumps([ev.to_dict() for ev in results], indent=1, default=str))

@@ -100,19 +100,31 @@ class _Loader:
         except RecordError as exc:
             raise RecordError(exc.source, entry.url, exc.key, exc.detail) from None
         provenance = {
-            "observed_at": entry.fetched_at, "source": self.source.SLUG,
-            "source_url": entry.url, "raw_sha256": entry.sha256, "run_id": self.run_id,
+            "observed_at": entry.fetched_at,
+            "source": self.source.SLUG,
+            "source_url": entry.url,
+            "raw_sha256": entry.sha256,
+            "run_id": self.run_id,
         }
         for table, rows in records.items():
             self.stages[table].append(rows, provenance)
             self.rows += len(rows)
         self.con.execute(
             "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [entry.sha256, self.run_id, entry.source, entry.url, entry.kind, entry.status,
-             entry.content_type, entry.fetched_at, entry.bytes],
+            [
+                entry.sha256,
+                self.run_id,
+                entry.source,
+                entry.url,
+                entry.kind,
+                entry.status,
+                entry.content_type,
+                entry.fetched_at,
+                entry.bytes,
+            ],
         )
         self.pages += 1
-        return records
+        return records  # type: ignore[no-any-return]
 
     def merge(self) -> LoadCounts:
         total = LoadCounts()
@@ -132,12 +144,19 @@ def _finish(
     _update_run(con, result)
     log.info(
         "run %s source=%s mode=%s requests=%d seen=%d new=%d changed=%d",
-        result.run_id, result.source, result.mode, result.requests, result.counts.seen,
-        result.counts.new, result.counts.changed,
+        result.run_id,
+        result.source,
+        result.mode,
+        result.requests,
+        result.counts.seen,
+        result.counts.new,
+        result.counts.changed,
     )
 
 
-def _abort(con: duckdb.DuckDBPyConnection, result: RunResult, exc: BaseException, requests: int) -> None:
+def _abort(
+    con: duckdb.DuckDBPyConnection, result: RunResult, exc: BaseException, requests: int
+) -> None:
     try:
         con.execute("ROLLBACK")
     except duckdb.Error:
@@ -160,8 +179,15 @@ def _update_run(con: duckdb.DuckDBPyConnection, result: RunResult) -> None:
     con.execute(
         "UPDATE runs SET ended_at = ?, status = ?, requests = ?, rows_seen = ?, rows_written = ?, "
         "error = ? WHERE run_id = ?",
-        [result.ended_at, result.status, result.requests, result.counts.seen,
-         result.counts.written, result.error, result.run_id],
+        [
+            result.ended_at,
+            result.status,
+            result.requests,
+            result.counts.seen,
+            result.counts.written,
+            result.error,
+            result.run_id,
+        ],
     )
 
 
@@ -243,7 +269,10 @@ def _clear(con: duckdb.DuckDBPyConnection, slugs: list[str]) -> None:
 
 
 def _replay(
-    con: duckdb.DuckDBPyConnection, archive: Archive, run_id: str, entries: list[Entry],
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    run_id: str,
+    entries: list[Entry],
     result: RunResult,
 ) -> None:
     source = sources.get(entries[0].source)

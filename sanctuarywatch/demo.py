@@ -35,41 +35,63 @@ PLAN = (
     Step(
         "il_chicago_crimes",
         Options(
-            mode="backfill", start=date(2001, 1, 1), end=date(2018, 1, 1), page_size=2000,
+            mode="backfill",
+            start=date(2001, 1, 1),
+            end=date(2018, 1, 1),
+            page_size=2000,
             base_url=f"{RECORDING_HOST}/resource/ijzp-q8t2.json",
         ),
     ),
     Step(
         "us_fbi_cde_agencies",
-        Options(mode="backfill", base_url=f"{RECORDING_HOST}/LATEST",
-                extra={"host": "site", "states": ["IL"]}),
+        Options(
+            mode="backfill",
+            base_url=f"{RECORDING_HOST}/LATEST",
+            extra={"host": "site", "states": ["IL"]},
+        ),
     ),
     Step(
         "us_fbi_cde_agency_monthly",
         Options(
-            mode="backfill", start=date(2024, 1, 1), end=date(2025, 1, 1),
+            mode="backfill",
+            start=date(2024, 1, 1),
+            end=date(2025, 1, 1),
             base_url=f"{RECORDING_HOST}/LATEST",
             extra={"host": "site", "agencies": ["ILCPD0000"], "offenses": ["V"]},
         ),
     ),
     Step(
         "us_census_population",
-        Options(mode="backfill", base_url=RECORDING_HOST, extra={"files": [
-            {"url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
-                    "co-est2019-alldata.csv", "vintage": 2019},
-            {"url": "/aff/PEP_2017_PEPANNRSIP.US12A.csv", "vintage": 2017},
-        ]}),
+        Options(
+            mode="backfill",
+            base_url=RECORDING_HOST,
+            extra={
+                "files": [
+                    {
+                        "url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
+                        "co-est2019-alldata.csv",
+                        "vintage": 2019,
+                    },
+                    {"url": "/aff/PEP_2017_PEPANNRSIP.US12A.csv", "vintage": 2017},
+                ]
+            },
+        ),
     ),
     Step("published_figures", Options(mode="backfill")),
     Step(
         "us_doj_press_releases",
-        Options(mode="backfill", start=date(2009, 1, 1), page_size=20,
-                base_url=f"{RECORDING_HOST}/api/v1/press_releases.json"),
+        Options(
+            mode="backfill",
+            start=date(2009, 1, 1),
+            page_size=20,
+            base_url=f"{RECORDING_HOST}/api/v1/press_releases.json",
+        ),
     ),
     Step(
         "us_doj_speeches",
-        Options(mode="backfill", start=date(2017, 1, 1),
-                base_url=f"{RECORDING_HOST}/news/speeches"),
+        Options(
+            mode="backfill", start=date(2017, 1, 1), base_url=f"{RECORDING_HOST}/news/speeches"
+        ),
     ),
 )
 

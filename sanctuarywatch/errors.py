@@ -36,7 +36,9 @@ class LayoutError(SanctuaryWatchError):
 
     def __init__(self, source: str, where: str, expected: str, found: str) -> None:
         self.source, self.where, self.expected, self.found = source, where, expected, found
-        super().__init__(f"[{source}] unexpected layout in {where}: expected {expected}; found {found}")
+        super().__init__(
+            f"[{source}] unexpected layout in {where}: expected {expected}; found {found}"
+        )
 
 
 class RecordError(SanctuaryWatchError):

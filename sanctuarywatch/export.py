@@ -23,19 +23,37 @@ from .helpers import Figure
 FORMATS = ("csv", "parquet")
 Exportable = Figure | Evaluation | Sequence[Figure] | Sequence[Evaluation] | Mapping[str, Figure]
 
-FIGURE_SCHEMA = pa.schema([
-    ("name", pa.string()), ("label", pa.string()), ("value", pa.float64()),
-    ("caveat_kinds", pa.string()), ("inputs", pa.string()), ("caveats", pa.string()),
-    ("evidence", pa.string()),
-])
-EVALUATION_SCHEMA = pa.schema([
-    ("claim_id", pa.string()), ("quote", pa.string()), ("said_by", pa.string()),
-    ("said_on", pa.date32()), ("article", pa.string()), ("stated", pa.string()),
-    ("comparison", pa.string()), ("conflicts_with", pa.string()), ("verdict", pa.string()),
-    ("reason", pa.string()), ("compared_on", pa.date32()), ("known_on", pa.date32()),
-    ("caveat_kinds", pa.string()), ("values", pa.string()), ("caveats", pa.string()),
-    ("checks", pa.string()),
-])
+FIGURE_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("label", pa.string()),
+        ("value", pa.float64()),
+        ("caveat_kinds", pa.string()),
+        ("inputs", pa.string()),
+        ("caveats", pa.string()),
+        ("evidence", pa.string()),
+    ]
+)
+EVALUATION_SCHEMA = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("quote", pa.string()),
+        ("said_by", pa.string()),
+        ("said_on", pa.date32()),
+        ("article", pa.string()),
+        ("stated", pa.string()),
+        ("comparison", pa.string()),
+        ("conflicts_with", pa.string()),
+        ("verdict", pa.string()),
+        ("reason", pa.string()),
+        ("compared_on", pa.date32()),
+        ("known_on", pa.date32()),
+        ("caveat_kinds", pa.string()),
+        ("values", pa.string()),
+        ("caveats", pa.string()),
+        ("checks", pa.string()),
+    ]
+)
 
 
 def _json(value: Any) -> str:
@@ -45,10 +63,12 @@ def _json(value: Any) -> str:
 def _figure_row(figure: Figure, name: str | None) -> dict[str, Any]:
     data = figure.to_dict()
     return {
-        "name": name, "label": figure.label,
+        "name": name,
+        "label": figure.label,
         "value": None if figure.value is None else float(figure.value),
         "caveat_kinds": "; ".join(sorted({c.kind for c in figure.caveats})),
-        "inputs": _json(data["inputs"]), "caveats": _json(data["caveats"]),
+        "inputs": _json(data["inputs"]),
+        "caveats": _json(data["caveats"]),
         "evidence": _json(data["evidence"]),
     }
 
@@ -57,12 +77,21 @@ def _evaluation_row(ev: Evaluation) -> dict[str, Any]:
     data = ev.to_dict()
     values = [{"label": f.label, "value": f.value} for check in ev.checks for f in check.figures]
     return {
-        "claim_id": ev.claim.id, "quote": ev.claim.quote, "said_by": ev.claim.said_by,
-        "said_on": ev.claim.said_on, "article": ev.claim.article, "stated": ev.claim.stated,
-        "comparison": ev.claim.comparison, "conflicts_with": ev.claim.conflicts_with,
-        "verdict": ev.verdict, "reason": ev.reason, "compared_on": ev.compared_on,
-        "known_on": ev.known_on, "caveat_kinds": "; ".join(sorted({c.kind for c in ev.caveats})),
-        "values": _json(values), "caveats": _json([asdict(c) for c in ev.caveats]),
+        "claim_id": ev.claim.id,
+        "quote": ev.claim.quote,
+        "said_by": ev.claim.said_by,
+        "said_on": ev.claim.said_on,
+        "article": ev.claim.article,
+        "stated": ev.claim.stated,
+        "comparison": ev.claim.comparison,
+        "conflicts_with": ev.claim.conflicts_with,
+        "verdict": ev.verdict,
+        "reason": ev.reason,
+        "compared_on": ev.compared_on,
+        "known_on": ev.known_on,
+        "caveat_kinds": "; ".join(sorted({c.kind for c in ev.caveats})),
+        "values": _json(values),
+        "caveats": _json([asdict(c) for c in ev.caveats]),
         "checks": _json(data["checks"]),
     }
 
@@ -76,17 +105,24 @@ def to_arrow(result: Exportable) -> pa.Table:
     if isinstance(result, Evaluation):
         return pa.Table.from_pylist([_evaluation_row(result)], schema=EVALUATION_SCHEMA)
     if isinstance(result, Mapping):
-        return pa.Table.from_pylist([_figure_row(f, k) for k, f in result.items()],
-                                    schema=FIGURE_SCHEMA)
+        return pa.Table.from_pylist(
+            [_figure_row(f, k) for k, f in result.items()], schema=FIGURE_SCHEMA
+        )
     items = list(result)
     if items and all(isinstance(item, Evaluation) for item in items):
-        return pa.Table.from_pylist([_evaluation_row(e) for e in items],  # type: ignore[arg-type]
-                                    schema=EVALUATION_SCHEMA)
+        return pa.Table.from_pylist(
+            [_evaluation_row(e) for e in items],  # type: ignore[arg-type]
+            schema=EVALUATION_SCHEMA,
+        )
     if all(isinstance(item, Figure) for item in items):
-        return pa.Table.from_pylist([_figure_row(f, None) for f in items],  # type: ignore[arg-type]
-                                    schema=FIGURE_SCHEMA)
-    raise TypeError("expected Figures, a mapping of Figures, or Evaluations; "
-                    f"got {sorted({type(item).__name__ for item in items})}")
+        return pa.Table.from_pylist(
+            [_figure_row(f, None) for f in items],  # type: ignore[arg-type]
+            schema=FIGURE_SCHEMA,
+        )
+    raise TypeError(
+        "expected Figures, a mapping of Figures, or Evaluations; "
+        f"got {sorted({type(item).__name__ for item in items})}"
+    )
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -123,9 +159,13 @@ def export(result: Exportable, path: str | Path, fmt: str | None = None) -> Path
     return out
 
 
-def export_query(con: duckdb.DuckDBPyConnection, sql: str, path: str | Path,
-                 params: Sequence[Any] | Mapping[str, Any] | None = None,
-                 fmt: str | None = None) -> Path:
+def export_query(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    path: str | Path,
+    params: Sequence[Any] | Mapping[str, Any] | None = None,
+    fmt: str | None = None,
+) -> Path:
     """Write any query's result as CSV or Parquet with `COPY (sql) TO`, on the caller's
     connection, so it sees the same warehouse (and macros) as the query would."""
     out = _target(path)

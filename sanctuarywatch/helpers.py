@@ -41,7 +41,8 @@ class Figure:
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self), default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
+        return plain
 
 
 def _as_of(known_on: date | None) -> str:
@@ -49,14 +50,17 @@ def _as_of(known_on: date | None) -> str:
     return INFINITY if known_on is None else f"{known_on + timedelta(days=1)} 00:00:00+00"
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], shas: list[str] | None) -> dict[str, Any]:
+def _evidence(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], shas: list[str] | None
+) -> dict[str, Any]:
     rows = con.execute(
         "SELECT DISTINCT source, url, fetched_at FROM raw_responses WHERE sha256 IN (SELECT unnest(?)) "
         "ORDER BY fetched_at LIMIT 50",
         [shas or []],
     ).fetchall()
     return {
-        "sql": sql, "params": [str(p) for p in params],
+        "sql": sql,
+        "params": [str(p) for p in params],
         "responses": [{"source": s, "url": u, "fetched_at": str(t)} for s, u, t in rows],
     }
 
@@ -71,15 +75,24 @@ def _moment(value: date | datetime) -> datetime:
 
 
 def count(
-    con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str,
-    start: date | datetime, end: date | datetime, known_on: date | None = None,
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    start: date | datetime,
+    end: date | datetime,
+    known_on: date | None = None,
 ) -> Figure:
     """Events in [start, end) local time: incident-level data where it exists, else monthly."""
     start, end = _moment(start), _moment(end)
     if not jurisdiction.startswith("agency:"):
         jurisdiction = _reporting_agency(con, jurisdiction)
-    inputs = {"jurisdiction": jurisdiction, "offense": offense, "start": start, "end": end,
-              "known_on": known_on}
+    inputs = {
+        "jurisdiction": jurisdiction,
+        "offense": offense,
+        "start": start,
+        "end": end,
+        "known_on": known_on,
+    }
     label = f"{offense} in {jurisdiction}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
     sql = "SELECT n, raw_sha256s FROM incident_count(?, ?, ?, ?, ?)"
     params = [jurisdiction, offense, start, end, _as_of(known_on)]
@@ -96,7 +109,9 @@ def _reporting_agency(con: duckdb.DuckDBPyConnection, area: str) -> str:
     """The police agency that serves the whole of a place (Chicago: CPD), else the area."""
     row = con.execute(
         "SELECT subject_id FROM jurisdiction_relations WHERE object_id = ? AND relation = 'serves' "
-        "AND subject_id LIKE 'agency:%' LIMIT 1", [area]).fetchone()
+        "AND subject_id LIKE 'agency:%' LIMIT 1",
+        [area],
+    ).fetchone()
     return str(row[0]) if row else area
 
 
@@ -105,8 +120,14 @@ def _incident_source(offense: str) -> str:
 
 
 def _monthly_count(
-    con: duckdb.DuckDBPyConnection, label: str, inputs: dict[str, Any], jurisdiction: str,
-    offense: str, start: datetime, end: datetime, known_on: date | None,
+    con: duckdb.DuckDBPyConnection,
+    label: str,
+    inputs: dict[str, Any],
+    jurisdiction: str,
+    offense: str,
+    start: datetime,
+    end: datetime,
+    known_on: date | None,
 ) -> Figure:
     first = start.date().replace(day=1)
     last = end.date() if end.day == 1 and end.time() == time() else _next_month(end.date())
@@ -114,17 +135,32 @@ def _monthly_count(
     params = [jurisdiction, offense, first, last, _as_of(known_on)]
     n, months, with_data, shas = con.execute(sql, params).fetchone() or (None, 0, 0, None)
     if not months:
-        return Figure(label, None, inputs, [Caveat(
-            "no_source", f"no incident-level or monthly data for {offense} in {jurisdiction} "
-            "in the warehouse (Chicago portal for Chicago; FBI CDE monthly counts for agencies)")])
+        return Figure(
+            label,
+            None,
+            inputs,
+            [
+                Caveat(
+                    "no_source",
+                    f"no incident-level or monthly data for {offense} in {jurisdiction} "
+                    "in the warehouse (Chicago portal for Chicago; FBI CDE monthly counts for agencies)",
+                )
+            ],
+        )
     figure = Figure(label, n, inputs | {"granularity": "month", "months": [str(first), str(last)]})
     figure.evidence.append(_evidence(con, sql, params, shas))
     if (first, last) != (start.date(), end.date()):
-        figure.caveats.append(Caveat(
-            "approximated", f"monthly data: counted whole months {first} to {last} (exclusive) "
-            f"for the window {start:%Y-%m-%d} to {end:%Y-%m-%d}"))
+        figure.caveats.append(
+            Caveat(
+                "approximated",
+                f"monthly data: counted whole months {first} to {last} (exclusive) "
+                f"for the window {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+            )
+        )
     if with_data < months:
-        figure.caveats.append(Caveat("incomplete", f"{months - with_data} of {months} months have no data"))
+        figure.caveats.append(
+            Caveat("incomplete", f"{months - with_data} of {months} months have no data")
+        )
     return figure
 
 
@@ -133,15 +169,25 @@ def _next_month(day: date) -> date:
 
 
 def _completeness(con: duckdb.DuckDBPyConnection, source: str, end: datetime) -> list[Caveat]:
-    row = con.execute("SELECT complete_through FROM source_state WHERE source = ?", [source]).fetchone()
+    row = con.execute(
+        "SELECT complete_through FROM source_state WHERE source = ?", [source]
+    ).fetchone()
     if row and row[0] and end > row[0]:
-        return [Caveat("incomplete", f"{source} is complete through {row[0]:%Y-%m-%d %H:%M}; "
-                                      f"the window ends {end:%Y-%m-%d %H:%M}")]
+        return [
+            Caveat(
+                "incomplete",
+                f"{source} is complete through {row[0]:%Y-%m-%d %H:%M}; "
+                f"the window ends {end:%Y-%m-%d %H:%M}",
+            )
+        ]
     return []
 
 
 def ytd(
-    con: duckdb.DuckDBPyConnection, jurisdiction: str, offense: str, cutoff: date,
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    cutoff: date,
     known_on: date | None = None,
 ) -> dict[str, Figure]:
     """Jan 1 through `cutoff` (inclusive) this year and last year at the same cut-off day,
@@ -149,15 +195,29 @@ def ytd(
     end = cutoff + timedelta(days=1)
     last_cutoff = _same_day_last_year(cutoff)
     this = count(con, jurisdiction, offense, date(cutoff.year, 1, 1), end, known_on)
-    last = count(con, jurisdiction, offense, date(last_cutoff.year, 1, 1),
-                 last_cutoff + timedelta(days=1), known_on)
+    last = count(
+        con,
+        jurisdiction,
+        offense,
+        date(last_cutoff.year, 1, 1),
+        last_cutoff + timedelta(days=1),
+        known_on,
+    )
     rolling = count(con, jurisdiction, offense, _same_day_last_year(end), end, known_on)
-    change = Figure(f"change in {offense}, Jan 1 - {cutoff:%b %d}, {cutoff.year} vs {last_cutoff.year}",
-                    _percent_change(this.value, last.value), {"cutoff": cutoff, "unit": "percent"},
-                    this.caveats + last.caveats)
+    change = Figure(
+        f"change in {offense}, Jan 1 - {cutoff:%b %d}, {cutoff.year} vs {last_cutoff.year}",
+        _percent_change(this.value, last.value),
+        {"cutoff": cutoff, "unit": "percent"},
+        this.caveats + last.caveats,
+    )
     if (cutoff - date(cutoff.year, 1, 1)).days < EARLY_YEAR_DAYS:
-        change.caveats.append(Caveat("early_year", f"only {(cutoff - date(cutoff.year, 1, 1)).days + 1} "
-                                                    "days into the year: small counts swing widely"))
+        change.caveats.append(
+            Caveat(
+                "early_year",
+                f"only {(cutoff - date(cutoff.year, 1, 1)).days + 1} "
+                "days into the year: small counts swing widely",
+            )
+        )
     return {"this_year": this, "last_year": last, "change": change, "rolling_12_months": rolling}
 
 
@@ -175,22 +235,34 @@ def _percent_change(new: float | None, old: float | None) -> float | None:
 
 
 def population(
-    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, vintage: int | None = None,
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    year: int,
+    vintage: int | None = None,
     known_on: date | None = None,
 ) -> Figure:
     """Census estimate for a place or county (newest vintage unless named), or the population
     an agency serves (FBI CDE), saying which."""
-    sql = ("SELECT kind, population, vintage, name, raw_sha256 FROM population_of(?, ?, ?) "
-           "WHERE ? IS NULL OR vintage = ? ORDER BY vintage DESC NULLS LAST LIMIT 1")
+    sql = (
+        "SELECT kind, population, vintage, name, raw_sha256 FROM population_of(?, ?, ?) "
+        "WHERE ? IS NULL OR vintage = ? ORDER BY vintage DESC NULLS LAST LIMIT 1"
+    )
     params = [jurisdiction, year, _as_of(known_on), vintage, vintage]
     row = con.execute(sql, params).fetchone()
     inputs = {"jurisdiction": jurisdiction, "year": year, "vintage": vintage}
     if row is None:
-        return Figure(f"population of {jurisdiction}, {year}", None, inputs,
-                      [Caveat("no_source", "no Census estimate or CDE population for it loaded")])
+        return Figure(
+            f"population of {jurisdiction}, {year}",
+            None,
+            inputs,
+            [Caveat("no_source", "no Census estimate or CDE population for it loaded")],
+        )
     kind, value, used_vintage, name, sha = row
-    figure = Figure(f"population of {name}, {year}", value,
-                    inputs | {"kind": kind, "vintage": used_vintage, "name": name})
+    figure = Figure(
+        f"population of {name}, {year}",
+        value,
+        inputs | {"kind": kind, "vintage": used_vintage, "name": name},
+    )
     figure.evidence.append(_evidence(con, sql, params, [sha]))
     return figure
 
@@ -200,46 +272,90 @@ def rate(events: Figure, people: Figure) -> Figure:
     value = None
     if events.value is not None and people.value:
         value = round(100_000 * events.value / people.value, 2)
-    return Figure(f"{events.label} per 100,000 ({people.label})", value,
-                  {"count": events.value, "population": people.value, "population_kind":
-                   people.inputs.get("kind"), "vintage": people.inputs.get("vintage")},
-                  events.caveats + people.caveats, events.evidence + people.evidence)
+    return Figure(
+        f"{events.label} per 100,000 ({people.label})",
+        value,
+        {
+            "count": events.value,
+            "population": people.value,
+            "population_kind": people.inputs.get("kind"),
+            "vintage": people.inputs.get("vintage"),
+        },
+        events.caveats + people.caveats,
+        events.evidence + people.evidence,
+    )
 
 
 def ratio(a: Figure, b: Figure) -> Figure:
     """a / b, carrying both sides' caveats and evidence."""
     value = round(a.value / b.value, 2) if a.value is not None and b.value else None
-    return Figure(f"{a.label} / {b.label}", value, {"a": a.value, "b": b.value},
-                  a.caveats + b.caveats, a.evidence + b.evidence)
+    return Figure(
+        f"{a.label} / {b.label}",
+        value,
+        {"a": a.value, "b": b.value},
+        a.caveats + b.caveats,
+        a.evidence + b.evidence,
+    )
 
 
-def arrest_share(con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int,
-                 known_on: date | None = None) -> Figure:
+def arrest_share(
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: date | None = None
+) -> Figure:
     """Share of a year's homicide victims whose case shows an arrest in the data."""
     sql = "SELECT victims, with_arrest, percent FROM arrest_flag_share(?, ?, ?)"
-    victims, arrested, percent = con.execute(sql, [jurisdiction, year, _as_of(known_on)]).fetchone() or (0, 0, None)
-    figure = Figure(f"homicide victims of {year} with an arrest flag", percent,
-                    {"victims": victims, "with_arrest": arrested, "unit": "percent"})
-    figure.caveats.append(Caveat(
-        "definition", "the portal's arrest flag is the arrest status when the data was fetched, "
-                      "not the share of cases cleared in the same year"))
+    victims, arrested, percent = con.execute(
+        sql, [jurisdiction, year, _as_of(known_on)]
+    ).fetchone() or (0, 0, None)
+    figure = Figure(
+        f"homicide victims of {year} with an arrest flag",
+        percent,
+        {"victims": victims, "with_arrest": arrested, "unit": "percent"},
+    )
+    figure.caveats.append(
+        Caveat(
+            "definition",
+            "the portal's arrest flag is the arrest status when the data was fetched, "
+            "not the share of cases cleared in the same year",
+        )
+    )
     figure.evidence.append({"sql": sql, "params": [jurisdiction, year, _as_of(known_on)]})
     return figure
 
 
-def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: date | None = None) -> Figure:
+def published(
+    con: duckdb.DuckDBPyConnection, figure_id: str, known_on: date | None = None
+) -> Figure:
     """A figure that exists only in a publication, with who published it and where."""
-    sql = ("SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, raw_sha256 "
-           "FROM published_figures_as_of(?) WHERE figure_id = ?")
+    sql = (
+        "SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, raw_sha256 "
+        "FROM published_figures_as_of(?) WHERE figure_id = ?"
+    )
     row = con.execute(sql, [_as_of(known_on), figure_id]).fetchone()
     if row is None:
-        return Figure(figure_id, None, {"figure_id": figure_id},
-                      [Caveat("no_source", f"published figure {figure_id} is not loaded")])
+        return Figure(
+            figure_id,
+            None,
+            {"figure_id": figure_id},
+            [Caveat("no_source", f"published figure {figure_id} is not loaded")],
+        )
     value, unit, body, jurisdiction, url, on, note, sha = row
-    figure = Figure(f"{figure_id} ({body})", value, {"figure_id": figure_id, "unit": unit,
-                    "jurisdiction": jurisdiction, "published_on": on, "publication_url": url})
-    figure.caveats.append(Caveat("publication", f"published by {body} on {on}, not computed from data"
-                                 + (f"; {note}" if note else "")))
+    figure = Figure(
+        f"{figure_id} ({body})",
+        value,
+        {
+            "figure_id": figure_id,
+            "unit": unit,
+            "jurisdiction": jurisdiction,
+            "published_on": on,
+            "publication_url": url,
+        },
+    )
+    figure.caveats.append(
+        Caveat(
+            "publication",
+            f"published by {body} on {on}, not computed from data" + (f"; {note}" if note else ""),
+        )
+    )
     figure.evidence.append(_evidence(con, sql, [figure_id], [sha]))
     return figure
 
@@ -258,21 +374,30 @@ def population_for(
         return own
     row = con.execute(
         "SELECT object_id, relation FROM jurisdiction_relations WHERE subject_id = ? "
-        "AND relation IN ('serves', 'serves_part') ORDER BY relation LIMIT 1", [jurisdiction]
+        "AND relation IN ('serves', 'serves_part') ORDER BY relation LIMIT 1",
+        [jurisdiction],
     ).fetchone()
     if row is None:
         return own
     area = population(con, row[0], year, known_on=known_on)
-    area.caveats.append(Caveat(
-        "jurisdiction_mismatch" if row[1] == "serves_part" else "definition",
-        f"{jurisdiction} {'serves only part of' if row[1] == 'serves_part' else 'serves'} {row[0]}: "
-        f"its counts are set against the population of {area.inputs.get('name', row[0])}"))
+    area.caveats.append(
+        Caveat(
+            "jurisdiction_mismatch" if row[1] == "serves_part" else "definition",
+            f"{jurisdiction} {'serves only part of' if row[1] == 'serves_part' else 'serves'} {row[0]}: "
+            f"its counts are set against the population of {area.inputs.get('name', row[0])}",
+        )
+    )
     return area
 
 
 def compare(
-    con: duckdb.DuckDBPyConnection, offense: str, a: str, b: str, start: date | datetime,
-    end: date | datetime, known_on: date | None = None,
+    con: duckdb.DuckDBPyConnection,
+    offense: str,
+    a: str,
+    b: str,
+    start: date | datetime,
+    end: date | datetime,
+    known_on: date | None = None,
 ) -> dict[str, Figure]:
     """Two jurisdictions over the same window: counts, populations, rates and both ratios."""
     year = _moment(start).year
@@ -280,7 +405,12 @@ def compare(
     pop_a, pop_b = (population_for(con, j, year, known_on) for j in (a, b))
     rate_a, rate_b = rate(count_a, pop_a), rate(count_b, pop_b)
     return {
-        "count_a": count_a, "count_b": count_b, "population_a": pop_a, "population_b": pop_b,
-        "rate_a": rate_a, "rate_b": rate_b, "ratio_counts": ratio(count_a, count_b),
+        "count_a": count_a,
+        "count_b": count_b,
+        "population_a": pop_a,
+        "population_b": pop_b,
+        "rate_a": rate_a,
+        "rate_b": rate_b,
+        "ratio_counts": ratio(count_a, count_b),
         "ratio_rates": ratio(rate_a, rate_b),
     }

@@ -244,12 +244,16 @@ class HttpClient:
             size += len(chunk)
             if size > self.settings.max_bytes:
                 raise FetchError(
-                    source, shown, f"response larger than {self.settings.max_bytes} bytes",
+                    source,
+                    shown,
+                    f"response larger than {self.settings.max_bytes} bytes",
                     response.status_code,
                 )
             if time.monotonic() - started > self.settings.deadline:
                 raise FetchError(
-                    source, shown, f"no complete answer within {self.settings.deadline:.0f} s",
+                    source,
+                    shown,
+                    f"no complete answer within {self.settings.deadline:.0f} s",
                     response.status_code,
                 )
             chunks.append(chunk)
@@ -260,7 +264,8 @@ def _check_answer(fetched: Fetched) -> None:
     """Turn error statuses and bot walls into the project's errors."""
     if _is_bot_wall(fetched):
         raise BotWallError(
-            fetched.source, fetched.url,
+            fetched.source,
+            fetched.url,
             "the site answered with a bot-protection page instead of content; "
             "sanctuarywatch does not try to get around it (try again later or from another network)",
             fetched.status,
@@ -268,7 +273,9 @@ def _check_answer(fetched: Fetched) -> None:
     if fetched.status >= 400:
         snippet = re.sub(rb"\s+", b" ", fetched.body[:200]).decode("utf-8", "replace")
         raise FetchError(
-            fetched.source, fetched.url, redact(f"expected 2xx; body begins {snippet!r}"),
+            fetched.source,
+            fetched.url,
+            redact(f"expected 2xx; body begins {snippet!r}"),
             fetched.status,
         )
 

@@ -145,23 +145,29 @@ def _badge(verdict: str) -> str:
 
 
 def _caveats(caveats: Iterable[Caveat]) -> str:
-    items = "".join(f'<li data-caveat-kind="{_e(c.kind)}"><span class="kind">{_e(c.kind)}</span> '
-                    f"{_e(c.detail)}</li>" for c in caveats)
+    items = "".join(
+        f'<li data-caveat-kind="{_e(c.kind)}"><span class="kind">{_e(c.kind)}</span> '
+        f"{_e(c.detail)}</li>"
+        for c in caveats
+    )
     return f'<ul class="caveats">{items}</ul>' if items else '<p class="meta">No caveats.</p>'
 
 
 def _response(item: dict[str, Any]) -> str:
     url = str(item.get("url") or "")
-    link = (f'<a href="{_e(url)}">{_e(url)}</a>' if url.startswith(("http://", "https://"))
-            else _e(url))
+    link = (
+        f'<a href="{_e(url)}">{_e(url)}</a>' if url.startswith(("http://", "https://")) else _e(url)
+    )
     fetched = _e(item.get("fetched_at", ""))
-    return (f'<li data-source="{_e(item.get("source", ""))}"><span class="kind">'
-            f'{_e(item.get("source", ""))}</span> {link} fetched '
-            f'<time datetime="{fetched}">{fetched}</time></li>')
+    return (
+        f'<li data-source="{_e(item.get("source", ""))}"><span class="kind">'
+        f"{_e(item.get('source', ''))}</span> {link} fetched "
+        f'<time datetime="{fetched}">{fetched}</time></li>'
+    )
 
 
 def _evidence(figure: Figure) -> str:
-    parts = [f"<pre class=\"inputs\">inputs: {_e(json.dumps(figure.to_dict()['inputs']))}</pre>"]
+    parts = [f'<pre class="inputs">inputs: {_e(json.dumps(figure.to_dict()["inputs"]))}</pre>']
     for item in figure.evidence:
         parts.append(f'<pre class="sql">{_e(item.get("sql", ""))}</pre>')
         if item.get("params"):
@@ -173,27 +179,36 @@ def _evidence(figure: Figure) -> str:
         parts.append('<p class="meta">No query behind this value (see its caveats).</p>')
     queries = len(figure.evidence)
     count = sum(len(item.get("responses") or []) for item in figure.evidence)
-    what = (f"{queries} quer{'y' if queries == 1 else 'ies'}, {count} source "
-            f"response{'' if count == 1 else 's'}" if queries else "inputs only")
-    return (f'<details class="evidence"><summary>Evidence: {what}</summary>'
-            f"{''.join(parts)}</details>")
+    what = (
+        f"{queries} quer{'y' if queries == 1 else 'ies'}, {count} source "
+        f"response{'' if count == 1 else 's'}"
+        if queries
+        else "inputs only"
+    )
+    return (
+        f'<details class="evidence"><summary>Evidence: {what}</summary>{"".join(parts)}</details>'
+    )
 
 
 def _figure_row(figure: Figure, index: int) -> str:
     kinds = " ".join(sorted({c.kind for c in figure.caveats}))
-    return (f'<tr class="figure" data-figure-index="{index}" data-caveat-kinds="{_e(kinds)}">'
-            f'<td class="label">{_e(figure.label)}{_evidence(figure)}</td>'
-            f'<td class="value" data-value="{_data_value(figure.value)}">'
-            f"{_e(_shown(figure))}</td></tr>")
+    return (
+        f'<tr class="figure" data-figure-index="{index}" data-caveat-kinds="{_e(kinds)}">'
+        f'<td class="label">{_e(figure.label)}{_evidence(figure)}</td>'
+        f'<td class="value" data-value="{_data_value(figure.value)}">'
+        f"{_e(_shown(figure))}</td></tr>"
+    )
 
 
 def _check(ev: Evaluation, index: int) -> str:
     check = ev.checks[index]
     rows = "".join(_figure_row(f, i) for i, f in enumerate(check.figures))
     table = f'<table class="figures">{rows}</table>' if rows else ""
-    return (f'<div class="check" data-check-index="{index}" data-verdict="{_e(check.verdict)}">'
-            f'<p>Check {index + 1}: {_badge(check.verdict)} <span class="check-reason">'
-            f"{_e(check.reason)}</span></p>{table}</div>")
+    return (
+        f'<div class="check" data-check-index="{index}" data-verdict="{_e(check.verdict)}">'
+        f'<p>Check {index + 1}: {_badge(check.verdict)} <span class="check-reason">'
+        f"{_e(check.reason)}</span></p>{table}</div>"
+    )
 
 
 def _claim(ev: Evaluation) -> str:
@@ -201,9 +216,11 @@ def _claim(ev: Evaluation) -> str:
     conflict = ""
     if claim.conflicts_with:
         other = claim.conflicts_with
-        conflict = (f'<p class="meta">Conflicts with <a href="#{_e(_anchor(other))}">'
-                    f"{_e(other)}</a> "
-                    '(see <a href="#conflicts">side by side</a>)</p>')
+        conflict = (
+            f'<p class="meta">Conflicts with <a href="#{_e(_anchor(other))}">'
+            f"{_e(other)}</a> "
+            '(see <a href="#conflicts">side by side</a>)</p>'
+        )
     checks = "".join(_check(ev, i) for i in range(len(ev.checks)))
     return (
         f'<section class="claim" id="{_e(_anchor(claim.id))}" data-claim-id="{_e(claim.id)}" '
@@ -215,7 +232,7 @@ def _claim(ev: Evaluation) -> str:
         f'<span class="article">{_e(claim.article)}</span></p>{conflict}'
         f'<dl class="stated"><dt>Stated</dt><dd class="stated-value">{_e(claim.stated)}</dd>'
         f'<dt>Comparison</dt><dd class="comparison">{_e(claim.comparison)}</dd>'
-        f'<dt>Compared on</dt><dd>{ev.compared_on}'
+        f"<dt>Compared on</dt><dd>{ev.compared_on}"
         f"{f' (data as known on {ev.known_on})' if ev.known_on else ''}</dd></dl>"
         f'<p class="reason"><strong>Why:</strong> {_e(ev.reason)}</p>'
         f"<h4>Caveats</h4>{_caveats(ev.caveats)}<h4>Values</h4>{checks}</section>"
@@ -225,54 +242,75 @@ def _claim(ev: Evaluation) -> str:
 def _side(ev: Evaluation | None, claim_id: str) -> str:
     """A compact card of one side of a conflict: enough to compare without scrolling."""
     if ev is None:
-        return (f'<div class="side" data-ref="{_e(claim_id)}"><p><code>{_e(claim_id)}</code> '
-                "is not in this ledger.</p></div>")
-    values = "".join(f'<li>{_e(f.label)}: <strong data-value="{_data_value(f.value)}">'
-                     f"{_e(_shown(f))}</strong></li>" for c in ev.checks for f in c.figures)
-    return (f'<div class="side" data-ref="{_e(ev.claim.id)}" data-verdict="{_e(ev.verdict)}">'
-            f'<p>{_badge(ev.verdict)} <a href="#{_e(_anchor(ev.claim.id))}"><code>'
-            f"{_e(ev.claim.id)}</code></a></p><blockquote>{_e(ev.claim.quote)}</blockquote>"
-            f'<p class="meta">{_e(ev.claim.said_by)}, {ev.claim.said_on}; stated: '
-            f"{_e(ev.claim.stated)}</p>"
-            f"<p>{_e(ev.reason)}</p><ul>{values}</ul></div>")
+        return (
+            f'<div class="side" data-ref="{_e(claim_id)}"><p><code>{_e(claim_id)}</code> '
+            "is not in this ledger.</p></div>"
+        )
+    values = "".join(
+        f'<li>{_e(f.label)}: <strong data-value="{_data_value(f.value)}">'
+        f"{_e(_shown(f))}</strong></li>"
+        for c in ev.checks
+        for f in c.figures
+    )
+    return (
+        f'<div class="side" data-ref="{_e(ev.claim.id)}" data-verdict="{_e(ev.verdict)}">'
+        f'<p>{_badge(ev.verdict)} <a href="#{_e(_anchor(ev.claim.id))}"><code>'
+        f"{_e(ev.claim.id)}</code></a></p><blockquote>{_e(ev.claim.quote)}</blockquote>"
+        f'<p class="meta">{_e(ev.claim.said_by)}, {ev.claim.said_on}; stated: '
+        f"{_e(ev.claim.stated)}</p>"
+        f"<p>{_e(ev.reason)}</p><ul>{values}</ul></div>"
+    )
 
 
 def _conflicts(evaluations: Sequence[Evaluation]) -> str:
     by_id = {ev.claim.id: ev for ev in evaluations}
-    pairs = [(ev.claim.id, ev.claim.conflicts_with)
-             for ev in evaluations if ev.claim.conflicts_with]
+    pairs = [
+        (ev.claim.id, ev.claim.conflicts_with) for ev in evaluations if ev.claim.conflicts_with
+    ]
     if not pairs:
         return ""
     blocks = "".join(
         f'<div class="conflict" data-claims="{_e(a)} {_e(b)}">{_side(by_id.get(a), a)}'
-        f"{_side(by_id.get(b), b)}</div>" for a, b in pairs)
-    return (f'<section class="block" id="conflicts"><h2>Claims in conflict</h2><p class="sub">'
-            f"Each pair says opposite things about the same facts.</p>{blocks}</section>")
+        f"{_side(by_id.get(b), b)}</div>"
+        for a, b in pairs
+    )
+    return (
+        f'<section class="block" id="conflicts"><h2>Claims in conflict</h2><p class="sub">'
+        f"Each pair says opposite things about the same facts.</p>{blocks}</section>"
+    )
 
 
 def _summary(evaluations: Sequence[Evaluation]) -> str:
     counts = Counter(ev.verdict for ev in evaluations)
-    buttons = [f'<button type="button" data-verdict="all" aria-pressed="false">all '
-               f'<strong data-verdict-count="all">{len(evaluations)}</strong></button>']
-    buttons += [f'<button type="button" data-verdict="{v}" aria-pressed="false">{_badge(v)} '
-                f'<strong data-verdict-count="{v}">{counts.get(v, 0)}</strong></button>'
-                for v in VERDICTS]
+    buttons = [
+        f'<button type="button" data-verdict="all" aria-pressed="false">all '
+        f'<strong data-verdict-count="all">{len(evaluations)}</strong></button>'
+    ]
+    buttons += [
+        f'<button type="button" data-verdict="{v}" aria-pressed="false">{_badge(v)} '
+        f'<strong data-verdict-count="{v}">{counts.get(v, 0)}</strong></button>'
+        for v in VERDICTS
+    ]
     return f'<div class="summary">{"".join(buttons)}</div>'
 
 
 def _toc(evaluations: Sequence[Evaluation]) -> str:
-    items = "".join(f'<li><a href="#{_e(_anchor(ev.claim.id))}">{_e(ev.claim.id)}</a> '
-                    f"{_badge(ev.verdict)}</li>" for ev in evaluations)
+    items = "".join(
+        f'<li><a href="#{_e(_anchor(ev.claim.id))}">{_e(ev.claim.id)}</a> {_badge(ev.verdict)}</li>'
+        for ev in evaluations
+    )
     return f'<ol class="toc">{items}</ol>'
 
 
 def _chart(src: str, cutoff: date) -> str:
-    return (f'<section class="block chart" id="chart" data-cutoff="{cutoff}"><h2>Year to date</h2>'
-            f'<p class="sub">Cumulative homicide victims from January 1, this year against last, '
-            f"read at the same day ({cutoff:%B %d}). Only jurisdictions with incident-level data "
-            f'can be drawn day by day.</p><img src="{_e(src)}" alt="Cumulative year-to-date '
-            f'homicide curves, {cutoff.year} against {cutoff.year - 1}, cut-off {cutoff}">'
-            "</section>")
+    return (
+        f'<section class="block chart" id="chart" data-cutoff="{cutoff}"><h2>Year to date</h2>'
+        f'<p class="sub">Cumulative homicide victims from January 1, this year against last, '
+        f"read at the same day ({cutoff:%B %d}). Only jurisdictions with incident-level data "
+        f'can be drawn day by day.</p><img src="{_e(src)}" alt="Cumulative year-to-date '
+        f'homicide curves, {cutoff.year} against {cutoff.year - 1}, cut-off {cutoff}">'
+        "</section>"
+    )
 
 
 def default_cutoff(evaluations: Sequence[Evaluation], as_of: date | None = None) -> date:
@@ -292,8 +330,9 @@ def _ledger_json(evaluations: Sequence[Evaluation]) -> str:
     return text.replace("</", "<\\/")
 
 
-def _chart_src(con: duckdb.DuckDBPyConnection, out: Path, cutoff: date, embed: bool,
-               known_on: date | None) -> str:
+def _chart_src(
+    con: duckdb.DuckDBPyConnection, out: Path, cutoff: date, embed: bool, known_on: date | None
+) -> str:
     if not embed:
         png = chart.ytd_chart(con, cutoff, out.with_suffix(".png"), known_on=known_on)
         return png.name
@@ -302,8 +341,12 @@ def _chart_src(con: duckdb.DuckDBPyConnection, out: Path, cutoff: date, embed: b
         return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
 
-def render(evaluations: Sequence[Evaluation], chart_src: str | None, cutoff: date,
-           known_on: date | None = None) -> str:
+def render(
+    evaluations: Sequence[Evaluation],
+    chart_src: str | None,
+    cutoff: date,
+    known_on: date | None = None,
+) -> str:
     """The page as a string (no I/O): the ledger, conflicts side by side, the chart."""
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     known = f"; data as known on {known_on}" if known_on else ""
@@ -328,10 +371,15 @@ def render(evaluations: Sequence[Evaluation], chart_src: str | None, cutoff: dat
     )
 
 
-def write_report(con: duckdb.DuckDBPyConnection, path: str | Path,
-                 evaluations: Sequence[Evaluation] | None = None, as_of: date | None = None,
-                 known_on: date | None = None, cutoff: date | None = None,
-                 embed_chart: bool = True) -> Path:
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    evaluations: Sequence[Evaluation] | None = None,
+    as_of: date | None = None,
+    known_on: date | None = None,
+    cutoff: date | None = None,
+    embed_chart: bool = True,
+) -> Path:
     """Write the HTML report. Evaluates every claim when `evaluations` is not given, without
     recording them: writing a page is not a new evaluation run. With `embed_chart=False` the
     PNG is written beside the page (same name, .png) instead of inside it."""

@@ -51,7 +51,12 @@ def pages(
     offset = 0
     firsts: set[str] = set()
     while True:
-        params = {"$where": where, "$order": order, "$limit": str(page_size), "$offset": str(offset)}
+        params = {
+            "$where": where,
+            "$order": order,
+            "$limit": str(page_size),
+            "$offset": str(offset),
+        }
         if select:
             params["$select"] = select
         fetched = client.get(source, url, params=params, headers=token_headers())
@@ -72,7 +77,9 @@ def _check_not_repeated(fetched: Fetched, rows: list[dict[str, Any]], firsts: se
         return
     if first in firsts:
         raise LayoutError(
-            fetched.source, fetched.url, "the next page of rows",
+            fetched.source,
+            fetched.url,
+            "the next page of rows",
             f"a page already served (it starts again at :id {first})",
         )
     firsts.add(first)
@@ -93,9 +100,13 @@ def parse_rows(fetched: Fetched) -> list[dict[str, Any]]:
         ) from None
     if isinstance(data, dict):
         message = data.get("message") or data.get("error") or sorted(data)[:5]
-        raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", f"an object: {message}")
+        raise LayoutError(
+            fetched.source, fetched.url, "a JSON array of rows", f"an object: {message}"
+        )
     if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise LayoutError(fetched.source, fetched.url, "a JSON array of objects", type(data).__name__)
+        raise LayoutError(
+            fetched.source, fetched.url, "a JSON array of objects", type(data).__name__
+        )
     return data
 
 
@@ -126,7 +137,9 @@ def require(source: str, where: str, rows: Sequence[dict[str, Any]], fields: Seq
         missing = [name for name in fields if name not in row]
         if missing:
             raise LayoutError(
-                source, where, f"fields {', '.join(fields)}",
+                source,
+                where,
+                f"fields {', '.join(fields)}",
                 f"a row without {', '.join(missing)} (its fields: {', '.join(sorted(row)[:25])})",
             )
 

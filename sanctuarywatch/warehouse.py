@@ -33,7 +33,11 @@ DEFAULT_DB = Path("warehouse") / "sanctuarywatch.duckdb"
 DB_ENV = "SANCTUARYWATCH_DB"
 STORAGE_COMPATIBILITY = "v1.5.0"
 VERSION_COLUMNS = (
-    "record_hash", "valid_from", "valid_to", "first_observed_at", "last_observed_at",
+    "record_hash",
+    "valid_from",
+    "valid_to",
+    "first_observed_at",
+    "last_observed_at",
 )
 PROVENANCE_COLUMNS = ("source", "source_url", "raw_sha256", "run_id")
 SQL_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -56,7 +60,9 @@ def schema_dir() -> Path:
     raise ConfigError("sanctuarywatch package", "schema files not found (broken install?)")
 
 
-def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike[str] | None = None, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open (creating and migrating if needed) the warehouse; ':memory:' for tests."""
     target = ":memory:" if str(path) == ":memory:" else str(db_path(path))
     if target != ":memory:" and not read_only:
@@ -104,8 +110,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 def _create_version_views(con: duckdb.DuckDBPyConnection) -> None:
     for name in versioned_tables(con):
         con.execute(
-            f"CREATE OR REPLACE VIEW {name} AS "
-            f"SELECT * FROM {name}_versions WHERE valid_to IS NULL"
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_versions WHERE valid_to IS NULL"
         )
         con.execute(
             f"CREATE OR REPLACE MACRO {name}_as_of(ts) AS TABLE "

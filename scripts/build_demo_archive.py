@@ -17,12 +17,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import loopback  # noqa: E402
+import loopback
 
-from sanctuarywatch import demo, warehouse  # noqa: E402
-from sanctuarywatch.archive import Archive  # noqa: E402
-from sanctuarywatch.collect import collect  # noqa: E402
-from sanctuarywatch.http import HttpClient  # noqa: E402
+from sanctuarywatch import demo, warehouse
+from sanctuarywatch.archive import Archive
+from sanctuarywatch.collect import collect
+from sanctuarywatch.http import HttpClient
 
 TARGET = Path(__file__).resolve().parents[1] / "sanctuarywatch" / "data" / "demo_archive"
 

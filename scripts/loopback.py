@@ -46,17 +46,27 @@ def _iso(value: str) -> str:
 
 def _soda_row(row: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": row["ID"], "case_number": row["Case Number"], "date": _iso(row["Date"]),
-        "block": row["Block"], "iucr": row["IUCR"], "primary_type": row["Primary Type"],
-        "description": row["Description"], "location_description": row["Location Description"],
-        "arrest": row["Arrest"] == "True", "domestic": row["Domestic"] == "True",
+        "id": row["ID"],
+        "case_number": row["Case Number"],
+        "date": _iso(row["Date"]),
+        "block": row["Block"],
+        "iucr": row["IUCR"],
+        "primary_type": row["Primary Type"],
+        "description": row["Description"],
+        "location_description": row["Location Description"],
+        "arrest": row["Arrest"] == "True",
+        "domestic": row["Domestic"] == "True",
         "beat": row["Beat"].zfill(4) if row["Beat"] else "",
         "district": _whole(row["District"]).zfill(3) if row["District"] else "",
-        "ward": _whole(row["Ward"]), "community_area": _whole(row["Community Area"]),
-        "fbi_code": row["FBI Code"], "x_coordinate": _whole(row["X Coordinate"]),
-        "y_coordinate": _whole(row["Y Coordinate"]), "year": row["Year"],
+        "ward": _whole(row["Ward"]),
+        "community_area": _whole(row["Community Area"]),
+        "fbi_code": row["FBI Code"],
+        "x_coordinate": _whole(row["X Coordinate"]),
+        "y_coordinate": _whole(row["Y Coordinate"]),
+        "year": row["Year"],
         "updated_on": _iso(row["Updated On"]),
-        "latitude": row["Latitude"], "longitude": row["Longitude"],
+        "latitude": row["Latitude"],
+        "longitude": row["Longitude"],
     }
     if row["Latitude"] and row["Longitude"]:
         out["location"] = {
@@ -98,8 +108,11 @@ def _matches(row: dict[str, Any], where: str) -> bool:
         name, op, value = match.groups()
         have = str(row.get(name, "")).rstrip("Z")
         if not {
-            "=": have == value, ">=": have >= value, "<=": have <= value,
-            "<": have < value, ">": have > value,
+            "=": have == value,
+            ">=": have >= value,
+            "<=": have <= value,
+            "<": have < value,
+            ">": have > value,
         }[op]:
             return False
     return True
@@ -199,6 +212,10 @@ def chicago_2016_2017_route(revised: bool = False) -> Route:
     rows = [dict(row) for row in soda_rows() if row["year"] in ("2016", "2017")]
     for row in rows if revised else []:
         if row["id"] == REVISED_ID:
-            row.update(iucr="0130", description="SECOND DEGREE MURDER",
-                       updated_on="2026-11-01T09:30:00.000", **{":updated_at": "2026-11-01T14:30:00.000Z"})
+            row.update(
+                iucr="0130",
+                description="SECOND DEGREE MURDER",
+                updated_on="2026-11-01T09:30:00.000",
+                **{":updated_at": "2026-11-01T14:30:00.000Z"},
+            )
     return socrata_route({"ijzp-q8t2": SodaDataset(rows)})

@@ -34,11 +34,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from loopback import NOT_FOUND, Route
 
-BOT_PAGE = (b"<html><head><title>Access Denied</title></head><body>"
-            b"<p>Powered and protected by Akamai</p><script src='/challenge-platform/x'>"
-            b"</script></body></html>")
-ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Socrata - Service Unavailable</title></head>"
-              b"<body><h1>Something went wrong</h1></body></html>")
+BOT_PAGE = (
+    b"<html><head><title>Access Denied</title></head><body>"
+    b"<p>Powered and protected by Akamai</p><script src='/challenge-platform/x'>"
+    b"</script></body></html>"
+)
+ERROR_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Socrata - Service Unavailable</title></head>"
+    b"<body><h1>Something went wrong</h1></body></html>"
+)
 
 
 @dataclass
@@ -109,8 +113,10 @@ def _handler(route: Route, plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
                 self._send(200, "text/html; charset=utf-8", fault.body)
             elif kind == "rename":
                 old, new = fault.rename
-                rows = [{(new if k == old else k): v for k, v in row.items()}
-                        for row in json.loads(body)]
+                rows = [
+                    {(new if k == old else k): v for k, v in row.items()}
+                    for row in json.loads(body)
+                ]
                 self._send(status, content_type, json.dumps(rows).encode())
             elif kind == "empty":
                 self._send(200, content_type, b"[]\n")
@@ -119,8 +125,9 @@ def _handler(route: Route, plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             else:
                 raise ValueError(f"unknown fault {kind!r}")
 
-        def _send_head(self, status: int, content_type: str, length: int,
-                       headers: dict[str, str] | None = None) -> None:
+        def _send_head(
+            self, status: int, content_type: str, length: int, headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             for name, value in (headers or {}).items():
@@ -128,16 +135,15 @@ def _handler(route: Route, plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(length))
             self.end_headers()
 
-        def _send(self, status: int, content_type: str, body: bytes,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+        ) -> None:
             self._send_head(status, content_type, len(body), headers)
             self.wfile.write(body)
 
         def _reset(self) -> None:
             """Close with SO_LINGER 0: the peer sees a connection reset, not a clean end."""
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
 

@@ -37,8 +37,8 @@ CDE = SHARED_DATA / "fbi_cde"
 CENSUS = SHARED_DATA / "census"
 KNOWN_ORIS = frozenset({"ILCPD0000", "FL0130000", "FL0130600", "FL0130700", "IL0160000"})
 CENSUS_FILES = {
-    "/programs-surveys/popest/datasets/2010-2019/counties/totals/co-est2019-alldata.csv":
-        CENSUS / "co-est2019-alldata_MiamiDade_extract.csv",
+    "/programs-surveys/popest/datasets/2010-2019/counties/totals/co-est2019-alldata.csv": CENSUS
+    / "co-est2019-alldata_MiamiDade_extract.csv",
     "/aff/PEP_2017_PEPANNRSIP.US12A.csv": CENSUS / "PEP_2017_PEPANNRSIP.US12A_extract.csv",
 }
 _CDE_PATH = re.compile(
@@ -69,8 +69,12 @@ def chicago_2024() -> dict[str, Any]:
 def unknown_ori_answer() -> dict[str, Any]:
     """The documented answer for an ORI the CDE does not know: 200, actuals null."""
     real = chicago_2024()
-    return {"offenses": {"rates": None, "actuals": None}, "tooltips": None,
-            "populations": None, "cde_properties": real["cde_properties"]}
+    return {
+        "offenses": {"rates": None, "actuals": None},
+        "tooltips": None,
+        "populations": None,
+        "cde_properties": real["cde_properties"],
+    }
 
 
 def shuffled(data: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +89,10 @@ def shuffled(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def partial(data: dict[str, Any]) -> dict[str, Any]:
-    data["cde_properties"] = {"max_data_date": {"UCR": "12/2024"},
-                              "last_refresh_date": {"UCR": "12/10/2024"}}
+    data["cde_properties"] = {
+        "max_data_date": {"UCR": "12/2024"},
+        "last_refresh_date": {"UCR": "12/10/2024"},
+    }
     return data
 
 
@@ -95,11 +101,25 @@ def _key_check(prefix: str, params: dict[str, str]) -> Answer | None:
         return None
     key = params.get("API_KEY") or params.get("api_key")
     if not key:
-        return _json(403, {"error": {"code": "API_KEY_MISSING", "message":
-                     "No api_key was supplied. Get one at https://api.data.gov/signup/"}})
+        return _json(
+            403,
+            {
+                "error": {
+                    "code": "API_KEY_MISSING",
+                    "message": "No api_key was supplied. Get one at https://api.data.gov/signup/",
+                }
+            },
+        )
     if key.startswith("invalid"):
-        return _json(403, {"error": {"code": "API_KEY_INVALID", "message":
-                     "An invalid api_key was supplied. Get one at https://api.data.gov/signup/"}})
+        return _json(
+            403,
+            {
+                "error": {
+                    "code": "API_KEY_INVALID",
+                    "message": "An invalid api_key was supplied. Get one at https://api.data.gov/signup/",
+                }
+            },
+        )
     return None
 
 

@@ -25,7 +25,9 @@ import loopback  # noqa: E402
 def main(args: list[str]) -> int:
     with ExitStack() as stack:
         stack.enter_context(loopback.serve(loopback.all_routes(), port=8765))
-        stack.enter_context(loopback.serve(loopback.chicago_2016_2017_route(revised=True), port=8766))
+        stack.enter_context(
+            loopback.serve(loopback.chicago_2016_2017_route(revised=True), port=8766)
+        )
         stack.enter_context(loopback.serve(loopback.chicago_2016_2017_route(), port=8767))
         return pytest.main(["-m", "vcr", "--vcr-record=all", "-p", "no:cacheprovider", *args])
 

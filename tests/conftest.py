@@ -51,8 +51,13 @@ def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path / "raw")
 
 
-def fetched(source: str, body: bytes | str, url: str = "http://127.0.0.1/test",
-            content_type: str = "application/json", status: int = 200) -> Fetched:
+def fetched(
+    source: str,
+    body: bytes | str,
+    url: str = "http://127.0.0.1/test",
+    content_type: str = "application/json",
+    status: int = 200,
+) -> Fetched:
     """A Fetched as the HTTP layer would hand it to a parser (for parse tests on saved files)."""
     data = body.encode() if isinstance(body, str) else body
     return Fetched(source, url, status, content_type, data, datetime(2026, 1, 1, tzinfo=UTC))

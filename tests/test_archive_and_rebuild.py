@@ -13,8 +13,7 @@ from sanctuarywatch.archive import Archive, ArchiveTransport
 from sanctuarywatch.collect import collect, rebuild
 from sanctuarywatch.errors import FetchError
 from sanctuarywatch.http import HttpClient
-from sanctuarywatch.sources import Options
-from sanctuarywatch.sources import il_chicago_crimes
+from sanctuarywatch.sources import Options, il_chicago_crimes
 
 
 def _chicago_step() -> demo.Step:
@@ -48,17 +47,26 @@ def test_archive_stores_each_body_once_with_a_manifest_line_per_fetch(
     assert len(gzip.decompress(archive.blob_path(first.sha256).read_bytes())) == first.bytes
 
 
-def test_a_replayed_capture_is_not_a_new_observation(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+def test_a_replayed_capture_is_not_a_new_observation(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     _replay_chicago(con, archive)
     before = _snapshot(con)
     _replay_chicago(con, archive)
     assert _snapshot(con) == before
     recorded = {e.fetched_at for e in demo.bundled_archives()[0].entries()}
-    observed = {row[0] for row in con.execute("SELECT DISTINCT first_observed_at FROM il_chicago_crimes_versions").fetchall()}
+    observed = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT first_observed_at FROM il_chicago_crimes_versions"
+        ).fetchall()
+    }
     assert observed <= recorded
 
 
-def test_rebuild_from_the_archive_alone_gives_the_same_warehouse(tmp_path: Path, archive: Archive) -> None:
+def test_rebuild_from_the_archive_alone_gives_the_same_warehouse(
+    tmp_path: Path, archive: Archive
+) -> None:
     original = warehouse.connect(":memory:")
     _replay_chicago(original, archive)
     fresh = warehouse.connect(tmp_path / "fresh.duckdb")
@@ -74,17 +82,25 @@ def test_a_parser_fix_applies_to_past_captures(
     _replay_chicago(con, archive)
     original = il_chicago_crimes.offense_class
     monkeypatch.setattr(
-        il_chicago_crimes, "offense_class",
+        il_chicago_crimes,
+        "offense_class",
         lambda primary_type, iucr: "FIXED" if iucr == "0110" else original(primary_type, iucr),
     )
     rebuild(con, archive, ["il_chicago_crimes"])
-    assert con.execute("SELECT DISTINCT offense_class FROM il_chicago_crimes").fetchall() == [("FIXED",)]
+    assert con.execute("SELECT DISTINCT offense_class FROM il_chicago_crimes").fetchall() == [
+        ("FIXED",)
+    ]
     assert con.execute("SELECT count(*) FROM il_chicago_crimes_versions").fetchone() == (8922,)
 
 
-def test_a_request_the_archive_never_saw_is_a_clear_error(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+def test_a_request_the_archive_never_saw_is_a_clear_error(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     step = _chicago_step()
     options = Options(**{**vars(step.options), "page_size": 123})
-    with HttpClient(transport=ArchiveTransport(*demo.bundled_archives())) as client, pytest.raises(FetchError) as caught:
+    with (
+        HttpClient(transport=ArchiveTransport(*demo.bundled_archives())) as client,
+        pytest.raises(FetchError) as caught,
+    ):
         collect(con, archive, client, step.slug, options)
     assert "HTTP 404" in str(caught.value) and "not in the archive" in str(caught.value)

@@ -42,11 +42,16 @@ def test_year_to_date_at_the_same_cut_off(loaded: duckdb.DuckDBPyConnection) -> 
     assert result["this_year"].inputs["end"] == datetime(2017, 8, 17)
     assert result["rolling_12_months"].inputs["start"] == datetime(2016, 8, 17)
     evidence = result["this_year"].evidence[0]
-    assert "incident_count" in evidence["sql"] and evidence["responses"][0]["source"] == "il_chicago_crimes"
+    assert (
+        "incident_count" in evidence["sql"]
+        and evidence["responses"][0]["source"] == "il_chicago_crimes"
+    )
 
 
 def test_july_4_weekend_window(loaded: duckdb.DuckDBPyConnection) -> None:
-    figure = helpers.count(loaded, CPD, "murder", datetime(2017, 6, 30, 17), datetime(2017, 7, 5, 6))
+    figure = helpers.count(
+        loaded, CPD, "murder", datetime(2017, 6, 30, 17), datetime(2017, 7, 5, 6)
+    )
     assert figure.value == 14 and figure.inputs["granularity"] == "incident"
 
 
@@ -54,7 +59,9 @@ def test_the_same_answer_from_sql(loaded: duckdb.DuckDBPyConnection) -> None:
     row = loaded.execute(
         "SELECT n FROM incident_count('agency:ILCPD0000', 'murder', '2017-01-01', '2017-08-17', 'infinity')"
     ).fetchone()
-    assert row == (helpers.count(loaded, "place:1714000", "murder", date(2017, 1, 1), date(2017, 8, 17)).value,)
+    assert row == (
+        helpers.count(loaded, "place:1714000", "murder", date(2017, 1, 1), date(2017, 8, 17)).value,
+    )
 
 
 def test_population_parity_and_which_population(loaded: duckdb.DuckDBPyConnection) -> None:
@@ -108,7 +115,9 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("claim_id", sorted(EXPECTED))
-def test_each_claim_verdict_and_caveats(ledger: dict[str, claims.Evaluation], claim_id: str) -> None:
+def test_each_claim_verdict_and_caveats(
+    ledger: dict[str, claims.Evaluation], claim_id: str
+) -> None:
     verdict, caveats = EXPECTED[claim_id]
     ev = ledger[claim_id]
     assert ev.verdict == verdict, ev.reason
@@ -128,11 +137,15 @@ def test_specific_reasons(ledger: dict[str, claims.Evaluation]) -> None:
     assert ledger["miami-bucks-trend"].claim.conflicts_with == "mdpd-ytd-change"
 
 
-def test_a_later_year_asks_the_same_question_and_says_the_data_stops(loaded: duckdb.DuckDBPyConnection) -> None:
+def test_a_later_year_asks_the_same_question_and_says_the_data_stops(
+    loaded: duckdb.DuckDBPyConnection,
+) -> None:
     claim = next(c for c in claims.load_claims() if c.id == "chicago-murders-ytd")
     ev = claims.evaluate(loaded, claim, as_of=date(2026, 8, 16))
     figure = ev.checks[0].figures[0]
-    assert figure.inputs["start"] == datetime(2026, 1, 1) and figure.inputs["end"] == datetime(2026, 8, 17)
+    assert figure.inputs["start"] == datetime(2026, 1, 1) and figure.inputs["end"] == datetime(
+        2026, 8, 17
+    )
     assert ev.verdict == "unverifiable"
 
 
@@ -149,18 +162,28 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
     demo.run(con, Archive(tmp_path / "raw"))
     ledger = [c for c in claims.load_claims([mine]) if c.id == "at-least-447"]
     assert claims.evaluate_all(con, ledger)[0].verdict == "supported"
-    revised = json.loads(con.execute(
-        "SELECT to_json(list(t)) FROM (SELECT * EXCLUDE (occurred_at, record_hash, valid_from, valid_to, "
-        "first_observed_at, last_observed_at, source, source_url, raw_sha256, run_id) "
-        "FROM il_chicago_crimes WHERE id = 23330) t").fetchone()[0])
-    revised[0].update(iucr="0130", description="SECOND DEGREE MURDER", date=revised[0]["occurred_local"])
+    revised = json.loads(
+        con.execute(
+            "SELECT to_json(list(t)) FROM (SELECT * EXCLUDE (occurred_at, record_hash, valid_from, valid_to, "
+            "first_observed_at, last_observed_at, source, source_url, raw_sha256, run_id) "
+            "FROM il_chicago_crimes WHERE id = 23330) t"
+        ).fetchone()[0]
+    )
+    revised[0].update(
+        iucr="0130", description="SECOND DEGREE MURDER", date=revised[0]["occurred_local"]
+    )
 
     def portal(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=revised, headers={"content-type": "application/json"})
 
     with HttpClient(transport=httpx.MockTransport(portal)) as client:
-        result = collect(con, Archive(tmp_path / "raw"), client, "il_chicago_crimes",
-                         Options(base_url="http://127.0.0.1:1/resource/ijzp-q8t2.json"))
+        result = collect(
+            con,
+            Archive(tmp_path / "raw"),
+            client,
+            "il_chicago_crimes",
+            Options(base_url="http://127.0.0.1:1/resource/ijzp-q8t2.json"),
+        )
     assert result.counts.changed == 1
     assert claims.evaluate_all(con, ledger)[0].verdict == "contradicted"
     history = con.execute(
@@ -168,7 +191,8 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
     ).fetchall()
     assert history == [("supported", None), ("contradicted", "supported")]
     reevaluated = con.execute(
-        "SELECT count(*) FROM claim_evaluations WHERE run_id = ? AND claim_id = 'chicago-murders-ytd'", [result.run_id]
+        "SELECT count(*) FROM claim_evaluations WHERE run_id = ? AND claim_id = 'chicago-murders-ytd'",
+        [result.run_id],
     ).fetchone()
     assert reevaluated == (1,)  # the load itself re-evaluated the bundled claims it touched
     before = claims.evaluate(con, ledger[0], known_on=date.today().replace(year=2000))
@@ -177,7 +201,9 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
 
 def test_a_misspelled_key_in_a_claims_file_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("claims:\n  - {id: x, quote: q, said_by: s, said_on: 2017-01-01, article: a, stated: s,"
-                   " comparison: c, checks: [], stated_value: 3}\n")
+    bad.write_text(
+        "claims:\n  - {id: x, quote: q, said_by: s, said_on: 2017-01-01, article: a, stated: s,"
+        " comparison: c, checks: [], stated_value: 3}\n"
+    )
     with pytest.raises(ConfigError, match="stated_value"):
         claims.load_claims([bad])

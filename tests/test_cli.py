@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 
 
-def sw(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def sw(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sanctuarywatch", *args], cwd=cwd, capture_output=True, text=True,
-        env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=120,
+        [sys.executable, "-m", "sanctuarywatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=120,
     )
 
 
@@ -36,7 +42,11 @@ def test_demo_builds_the_default_warehouse_and_prints_the_comparison(demo_dir: P
 
 
 def test_sql_prints_a_table(demo_dir: Path) -> None:
-    result = sw("sql", "SELECT year, count(*) AS victims FROM il_chicago_crimes GROUP BY 1 ORDER BY 2 DESC LIMIT 1", cwd=demo_dir)
+    result = sw(
+        "sql",
+        "SELECT year, count(*) AS victims FROM il_chicago_crimes GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        cwd=demo_dir,
+    )
     assert result.returncode == 0, result.stderr
     assert "2016" in result.stdout and "786" in result.stdout
 
@@ -52,8 +62,12 @@ def test_db_option_and_environment_choose_the_file(tmp_path: Path, demo_dir: Pat
     target = tmp_path / "elsewhere.duckdb"
     assert sw("--db", str(target), "sources", cwd=tmp_path).returncode == 0
     assert target.exists()
-    by_env = sw("sql", "SELECT count(*) FROM il_chicago_crimes", cwd=tmp_path,
-                env={"SANCTUARYWATCH_DB": str(demo_dir / "warehouse" / "sanctuarywatch.duckdb")})
+    by_env = sw(
+        "sql",
+        "SELECT count(*) FROM il_chicago_crimes",
+        cwd=tmp_path,
+        env={"SANCTUARYWATCH_DB": str(demo_dir / "warehouse" / "sanctuarywatch.duckdb")},
+    )
     assert "8922" in by_env.stdout
 
 
@@ -68,8 +82,14 @@ def test_collect_against_an_unreachable_host_fails_cleanly(tmp_path: Path) -> No
     with socket.socket() as probe:  # a loopback port with nobody listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = sw("collect", "il_chicago_crimes", "--base-url", f"http://127.0.0.1:{port}/resource/x.json",
-                cwd=tmp_path, env={"SANCTUARYWATCH_HTTP_RETRIES": "1"})
+    result = sw(
+        "collect",
+        "il_chicago_crimes",
+        "--base-url",
+        f"http://127.0.0.1:{port}/resource/x.json",
+        cwd=tmp_path,
+        env={"SANCTUARYWATCH_HTTP_RETRIES": "1"},
+    )
     assert result.returncode == 1
     assert "il_chicago_crimes" in result.stderr and f"127.0.0.1:{port}" in result.stderr
     ledger = sw("sql", "SELECT status FROM runs", cwd=tmp_path)

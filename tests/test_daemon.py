@@ -36,8 +36,13 @@ CRIMES = (
 WAIT = 20.0  # upper bound for a hung test, never a timing assertion
 
 
-def write_plan(tmp_path: Path, every: str = "@every 1h", url: str = RECORDED,
-               extra_sources: str = "", claims: bool = False) -> Path:
+def write_plan(
+    tmp_path: Path,
+    every: str = "@every 1h",
+    url: str = RECORDED,
+    extra_sources: str = "",
+    claims: bool = False,
+) -> Path:
     """A cron.yaml with one job, `replay`, that collects the crimes the demo archive holds
     (claims off unless asked: these tests are about running jobs, not about the claims)."""
     (tmp_path / "jobs").mkdir(exist_ok=True)
@@ -146,9 +151,22 @@ class Daemon:
         self.db = tmp_path / "warehouse" / "sanctuarywatch.duckdb"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANCTUARYWATCH_")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sanctuarywatch", "--db", str(self.db), "daemon",
-             "--cron", str(cron), "--run-now", *extra],
-            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "sanctuarywatch",
+                "--db",
+                str(self.db),
+                "daemon",
+                "--cron",
+                str(cron),
+                "--run-now",
+                *extra,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
         self.seen: list[dict[str, Any]] = []
@@ -258,7 +276,9 @@ for line in sys.stdin:
 def live_file_is_locked(db: Path) -> bool:
     probe = subprocess.run(
         [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
-        capture_output=True, text=True, timeout=WAIT,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
     )
     return probe.returncode != 0 and "lock" in probe.stderr
 
@@ -278,8 +298,12 @@ def test_a_reader_beside_the_daemon(tmp_path: Path) -> None:
     running = Daemon(tmp_path, write_plan(tmp_path, every="@every 1s"), "--replay", "bundled")
     running.wait_for(job_done)
     snapshot = daemon.snapshot_path(running.db)
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(snapshot)], text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(snapshot)],
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     first = ask(reader)
     assert first[0] >= 1 and first[1] == 8922
     for _ in range(3):
@@ -288,9 +312,18 @@ def test_a_reader_beside_the_daemon(tmp_path: Path) -> None:
     assert live_file_is_locked(running.db)  # publishing must not drop the daemon's lock
     cli = Path(sys.executable).parent / "duckdb"
     fresh = subprocess.run(
-        [str(cli), "-readonly", "-csv", "-noheader", str(snapshot),
-         "SELECT count(*) FROM runs WHERE status = 'success'"],
-        capture_output=True, text=True, check=True, timeout=WAIT,
+        [
+            str(cli),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            str(snapshot),
+            "SELECT count(*) FROM runs WHERE status = 'success'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=WAIT,
     )
     # each job logs after publishing, and one job runs at a time: of the 3 jobs logged since
     # the reader opened, at least 2 published after it
@@ -312,9 +345,24 @@ def test_run_command_exits_by_outcome(tmp_path: Path) -> None:
 
     def run(cron: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "sanctuarywatch", "--db", str(db), "run", "replay",
-             "--cron", str(cron), "--replay", "bundled"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=WAIT,
+            [
+                sys.executable,
+                "-m",
+                "sanctuarywatch",
+                "--db",
+                str(db),
+                "run",
+                "replay",
+                "--cron",
+                str(cron),
+                "--replay",
+                "bundled",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
         )
 
     good = run(write_plan(tmp_path))

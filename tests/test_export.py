@@ -61,8 +61,9 @@ def test_chart_is_a_png(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     assert _png_size(data) == (900, 480)  # one panel: Chicago, the one incident-level source
 
 
-def test_chart_curves_read_the_helpers_counts(demo_con: duckdb.DuckDBPyConnection,
-                                              ytd: dict[str, helpers.Figure]) -> None:
+def test_chart_curves_read_the_helpers_counts(
+    demo_con: duckdb.DuckDBPyConnection, ytd: dict[str, helpers.Figure]
+) -> None:
     assert chart.incident_jurisdictions(demo_con) == [CHICAGO]
     this, last = chart.curves(demo_con, CHICAGO, CUTOFF)
     assert (this.at_cutoff, last.at_cutoff) == (ytd["this_year"].value, ytd["last_year"].value)
@@ -77,8 +78,9 @@ def test_chart_without_incident_data(demo_con: duckdb.DuckDBPyConnection, tmp_pa
 
 
 def test_chart_two_panels(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    path = chart.ytd_chart(demo_con, CUTOFF, tmp_path / "two.png",
-                           jurisdictions=[CHICAGO, "agency:FL0130000"])
+    path = chart.ytd_chart(
+        demo_con, CUTOFF, tmp_path / "two.png", jurisdictions=[CHICAGO, "agency:FL0130000"]
+    )
     assert _png_size(path.read_bytes()) == (900, 960)
 
 
@@ -90,13 +92,15 @@ def test_ytd_round_trip(ytd: dict[str, helpers.Figure], tmp_path: Path, suffix: 
     path = export.export(ytd, tmp_path / f"ytd.{suffix}")
     rows = duckdb.sql(f"SELECT name, label, value, evidence FROM '{path}'").fetchall()
     assert [(n, lab, v) for n, lab, v, _ in rows] == [
-        (name, f.label, f.value) for name, f in ytd.items()]
+        (name, f.label, f.value) for name, f in ytd.items()
+    ]
     assert json.loads(rows[0][3])[0]["sql"] == ytd["this_year"].evidence[0]["sql"]
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_single_figure_and_list(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path,
-                                suffix: str) -> None:
+def test_single_figure_and_list(
+    demo_con: duckdb.DuckDBPyConnection, tmp_path: Path, suffix: str
+) -> None:
     people = helpers.population(demo_con, "place:1714000", 2017, 2017)
     export.export(people, tmp_path / f"one.{suffix}")
     assert _read(tmp_path / f"one.{suffix}")[0][2] == people.value
@@ -106,24 +110,26 @@ def test_single_figure_and_list(demo_con: duckdb.DuckDBPyConnection, tmp_path: P
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_evaluations_round_trip(evaluations: list[Evaluation], tmp_path: Path,
-                                suffix: str) -> None:
+def test_evaluations_round_trip(evaluations: list[Evaluation], tmp_path: Path, suffix: str) -> None:
     path = export.export(evaluations, tmp_path / f"ledger.{suffix}")
-    rows = duckdb.sql(f"SELECT claim_id, verdict, said_on, \"values\", caveats FROM '{path}'"
-                      ).fetchall()
+    rows = duckdb.sql(
+        f"SELECT claim_id, verdict, said_on, \"values\", caveats FROM '{path}'"
+    ).fetchall()
     assert [(r[0], r[1]) for r in rows] == [(ev.claim.id, ev.verdict) for ev in evaluations]
     assert [r[2] for r in rows] == [ev.claim.said_on for ev in evaluations]
     for row, ev in zip(rows, evaluations, strict=True):
         assert [v["value"] for v in json.loads(row[3])] == [
-            f.value for check in ev.checks for f in check.figures]
+            f.value for check in ev.checks for f in check.figures
+        ]
         assert [c["kind"] for c in json.loads(row[4])] == [c.kind for c in ev.caveats]
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_query_round_trip(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path,
-                          suffix: str) -> None:
-    sql = ("SELECT year, count(*) AS n FROM incident_events('infinity') "
-           "WHERE jurisdiction_id = ? AND offense = ? GROUP BY year ORDER BY year;")
+def test_query_round_trip(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path, suffix: str) -> None:
+    sql = (
+        "SELECT year, count(*) AS n FROM incident_events('infinity') "
+        "WHERE jurisdiction_id = ? AND offense = ? GROUP BY year ORDER BY year;"
+    )
     path = export.export_query(demo_con, sql, tmp_path / f"q.{suffix}", [CHICAGO, "murder"])
     assert _read(path) == demo_con.execute(sql, [CHICAGO, "murder"]).fetchall()
 
@@ -134,7 +140,8 @@ def test_to_arrow(ytd: dict[str, helpers.Figure], evaluations: list[Evaluation])
     assert table.column("value").to_pylist() == [f.value for f in ytd.values()]
     assert export.to_arrow(evaluations).num_rows == len(evaluations)
     assert export.to_arrow(evaluations[0]).column("claim_id").to_pylist() == [
-        evaluations[0].claim.id]
+        evaluations[0].claim.id
+    ]
     assert export.to_arrow([]).num_rows == 0
 
 

@@ -57,10 +57,17 @@ SECRET_KEY = "sw-test-fbi-key-b81d44e0"
 
 def client() -> HttpClient:
     """Small timeouts and budgets so every fault case ends within seconds."""
-    return HttpClient(HttpSettings(
-        connect_timeout=2, read_timeout=1.0, deadline=20, retries=3, retry_sleep_budget=5,
-        backoff_factor=0.05, requests_per_second={"127.0.0.1": 1000.0},
-    ))
+    return HttpClient(
+        HttpSettings(
+            connect_timeout=2,
+            read_timeout=1.0,
+            deadline=20,
+            retries=3,
+            retry_sleep_budget=5,
+            backoff_factor=0.05,
+            requests_per_second={"127.0.0.1": 1000.0},
+        )
+    )
 
 
 def contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
@@ -116,7 +123,9 @@ RECOVERS = {
 }
 FAILS = {
     "500 on every retry": (
-        {n: Fault("status", 500, body=_json_error(500)) for n in range(1, 6)}, FetchError),
+        {n: Fault("status", 500, body=_json_error(500)) for n in range(1, 6)},
+        FetchError,
+    ),
     "read timeout mid-body": ({1: Fault("stall_body", seconds=1.6)}, FetchError),
     "connection reset mid-body": ({1: Fault("reset")}, FetchError),
     "truncated JSON": ({1: Fault("truncate")}, LayoutError),
@@ -129,7 +138,9 @@ FAILS = {
 
 @pytest.mark.parametrize("faults", RECOVERS.values(), ids=RECOVERS.keys())
 def test_transient_faults_end_in_a_complete_correct_load(
-    primed: duckdb.DuckDBPyConnection, archive: Archive, faults: dict[int, Fault],
+    primed: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    faults: dict[int, Fault],
     clean_both_years: list[tuple[Any, ...]],
 ) -> None:
     plan = FaultPlan(faults=dict(faults))
@@ -142,23 +153,30 @@ def test_transient_faults_end_in_a_complete_correct_load(
 
 @pytest.mark.parametrize(("faults", "error"), FAILS.values(), ids=FAILS.keys())
 def test_bad_answers_end_in_a_clear_error_and_an_untouched_warehouse(
-    primed: duckdb.DuckDBPyConnection, archive: Archive, faults: dict[int, Fault],
+    primed: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    faults: dict[int, Fault],
     error: type[SanctuaryWatchError],
 ) -> None:
     before = contents(primed)
-    with serve_faults(chicago_2016_2017_route(), FaultPlan(faults=dict(faults))) as url, \
-            pytest.raises(error) as raised:
+    with (
+        serve_faults(chicago_2016_2017_route(), FaultPlan(faults=dict(faults))) as url,
+        pytest.raises(error) as raised,
+    ):
         load(primed, archive, url, **BOTH_YEARS)
     assert raised.value.source == SLUG  # type: ignore[attr-defined]
     assert "127.0.0.1" in str(raised.value) and RESOURCE in str(raised.value)
     assert contents(primed) == before
     status, message = primed.execute(
-        "SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1").fetchone() or ("", "")
+        "SELECT status, error FROM runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchone() or ("", "")
     assert status == "failed" and SLUG in message
 
 
 def test_an_empty_page_ends_the_walk_and_the_next_run_completes(
-    primed: duckdb.DuckDBPyConnection, archive: Archive, clean_both_years: list[tuple[Any, ...]],
+    primed: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    clean_both_years: list[tuple[Any, ...]],
 ) -> None:
     """Socrata ends a walk with a short page, so an empty page mid-walk looks like the end:
     the run loads exactly the pages before it (no duplicates, nothing half-written), and the
@@ -186,8 +204,22 @@ def test_ten_reruns_write_no_duplicates(con: duckdb.DuckDBPyConnection, archive:
 
 
 def _cli(db: Path, url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "sanctuarywatch", "--db", str(db), *extra, "collect", SLUG,
-            "--mode", "backfill", "--page-size", "1000", "--base-url", url + RESOURCE]
+    return [
+        sys.executable,
+        "-m",
+        "sanctuarywatch",
+        "--db",
+        str(db),
+        *extra,
+        "collect",
+        SLUG,
+        "--mode",
+        "backfill",
+        "--page-size",
+        "1000",
+        "--base-url",
+        url + RESOURCE,
+    ]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -201,10 +233,12 @@ def _all_or_nothing(db: Path) -> int:
     try:
         bad = con.execute(
             f"SELECT count(*) FROM {FACTS} v LEFT JOIN runs r USING (run_id) "
-            f"WHERE r.status IS DISTINCT FROM 'success'").fetchone()
+            f"WHERE r.status IS DISTINCT FROM 'success'"
+        ).fetchone()
         raw = con.execute(
             "SELECT count(*) FROM raw_responses x LEFT JOIN runs r USING (run_id) "
-            "WHERE r.status IS DISTINCT FROM 'success'").fetchone()
+            "WHERE r.status IS DISTINCT FROM 'success'"
+        ).fetchone()
         count = con.execute(f"SELECT count(*) FROM {FACTS}").fetchone()
     finally:
         con.close()
@@ -220,8 +254,9 @@ def test_kill_9_twenty_times_leaves_all_or_nothing(tmp_path: Path) -> None:
     survived = 0
     with serve_faults(chicago_route(), FaultPlan(delay=0.05)) as url:
         for _ in range(20):
-            process = subprocess.Popen(_cli(db, url), env=_env(), stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                _cli(db, url), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             time.sleep(rng.uniform(0.3, 2.5))
             process.kill()
             process.wait(timeout=30)
@@ -232,8 +267,10 @@ def test_kill_9_twenty_times_leaves_all_or_nothing(tmp_path: Path) -> None:
         clean = tmp_path / "clean.duckdb"
         subprocess.run(_cli(clean, url), env=_env(), check=True, capture_output=True, timeout=120)
     assert survived == 20 and _all_or_nothing(db) == 8922
-    with duckdb.connect(str(db), read_only=True) as a, \
-            duckdb.connect(str(clean), read_only=True) as b:
+    with (
+        duckdb.connect(str(db), read_only=True) as a,
+        duckdb.connect(str(clean), read_only=True) as b,
+    ):
         assert facts(a) == facts(b)
 
 
@@ -254,12 +291,17 @@ def test_secrets_never_reach_the_warehouse_archive_logs_or_cassettes(tmp_path: P
         done = subprocess.run(_cli(db, url, "-v"), env=env, capture_output=True, timeout=120)
         failed = subprocess.run(  # a failing run logs its error and URL too
             [*_cli(db, url, "-v")[:-1], url + "/resource/zzzz-zzzz.json"],
-            env=env, capture_output=True, timeout=120)
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
     assert done.returncode == 0 and failed.returncode != 0
     logs = done.stdout + done.stderr + failed.stdout + failed.stderr
     assert b"REDACTED" in logs or b"X-App-Token" not in logs
-    blobs = [gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
-             for p in _files(tmp_path, TESTS / "cassettes")]
+    blobs = [
+        gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+        for p in _files(tmp_path, TESTS / "cassettes")
+    ]
     for secret in (SECRET_TOKEN, SECRET_KEY):
         assert secret.encode() not in logs
         assert not [b for b in blobs if secret.encode() in b]
@@ -270,8 +312,12 @@ def test_secrets_never_reach_the_warehouse_archive_logs_or_cassettes(tmp_path: P
 CHICAGO_DATA = SHARED_DATA / "chicago"
 REAL_PAGE = (CHICAGO_DATA / "soda_homicides_2016_2017.DERIVED.json").read_bytes()[:60_000]
 REAL_CSV = (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes()[:20_000]
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _mutated(real: bytes) -> st.SearchStrategy[bytes]:
@@ -288,12 +334,35 @@ def _mutated(real: bytes) -> st.SearchStrategy[bytes]:
 
 
 def _value() -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
-                        st.sampled_from(["0110", "2017-01-01T00:00:00", "9999-12-31T23:59:59",
-                                         "0001-01-01T00:00:00", "01/02/2017 01:00:00 PM", "nan",
-                                         "18.5", "1e400", " 7 ", "true", "Y"]))
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                        | st.dictionaries(st.text(max_size=12), inner, max_size=3), max_leaves=6)
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=30),
+        st.sampled_from(
+            [
+                "0110",
+                "2017-01-01T00:00:00",
+                "9999-12-31T23:59:59",
+                "0001-01-01T00:00:00",
+                "01/02/2017 01:00:00 PM",
+                "nan",
+                "18.5",
+                "1e400",
+                " 7 ",
+                "true",
+                "Y",
+            ]
+        ),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
 
 
 def _only_our_errors(call: Any, *args: Any) -> None:
@@ -323,12 +392,31 @@ def test_fuzz_socrata_csv(body: bytes) -> None:
 
 
 @FUZZ
-@given(st.lists(st.fixed_dictionaries(
-    {name: _value() for name in chicago.REQUIRED},
-    optional={name: _value() for name in ("location", "latitude", "longitude", "beat", "ward",
-                                          "district", "x_coordinate", ":updated_at", "arrest",
-                                          "updated_on", "year", "community_area")},
-), max_size=4))
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {name: _value() for name in chicago.REQUIRED},
+            optional={
+                name: _value()
+                for name in (
+                    "location",
+                    "latitude",
+                    "longitude",
+                    "beat",
+                    "ward",
+                    "district",
+                    "x_coordinate",
+                    ":updated_at",
+                    "arrest",
+                    "updated_on",
+                    "year",
+                    "community_area",
+                )
+            },
+        ),
+        max_size=4,
+    )
+)
 def test_fuzz_chicago_rows_of_arbitrary_values(rows: list[dict[str, Any]]) -> None:
     _only_our_errors(_parse_and_normalize, json.dumps(rows, default=str).encode())
     _only_our_errors(chicago.normalize, rows, "rows")
@@ -346,8 +434,11 @@ def _source_cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("slug", "kind"), _source_cases())
 @FUZZ
-@given(body=st.one_of(st.binary(max_size=1500), _mutated(REAL_PAGE[:5000]),
-                      st.text(max_size=400).map(str.encode)))
+@given(
+    body=st.one_of(
+        st.binary(max_size=1500), _mutated(REAL_PAGE[:5000]), st.text(max_size=400).map(str.encode)
+    )
+)
 def test_fuzz_every_source_parser(slug: str, kind: str, body: bytes) -> None:
     module = sources.get(slug)
     for content_type in ("application/json", "text/html", "text/csv"):

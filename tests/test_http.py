@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -58,9 +58,13 @@ def test_retry_after_as_http_date(monkeypatch: pytest.MonkeyPatch) -> None:
     assert 2.0 < slept[0] <= 4.0
 
 
-def test_5xx_bursts_and_connection_errors_are_retried_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_5xx_bursts_and_connection_errors_are_retried_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr("time.sleep", lambda s: None)
-    upstream = Upstream(httpx.Response(500), httpx.ConnectError("refused"), httpx.Response(502), ok())
+    upstream = Upstream(
+        httpx.Response(500), httpx.ConnectError("refused"), httpx.Response(502), ok()
+    )
     assert client(upstream).get("test", URL).status == 200
     always_down = Upstream(*[httpx.Response(503, content=b"down")] * 10)
     with pytest.raises(FetchError) as caught:
@@ -73,7 +77,11 @@ def test_other_4xx_is_not_retried() -> None:
     with pytest.raises(FetchError) as caught:
         client(upstream).get("test", URL)
     assert len(upstream.requests) == 1
-    assert "HTTP 404" in str(caught.value) and URL in str(caught.value) and "no such dataset" in str(caught.value)
+    assert (
+        "HTTP 404" in str(caught.value)
+        and URL in str(caught.value)
+        and "no such dataset" in str(caught.value)
+    )
 
 
 def test_user_agent_names_the_project() -> None:

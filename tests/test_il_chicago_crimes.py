@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import duckdb
 import httpx
 import pytest
-
 from conftest import FIXTURES, SHARED_DATA, fetched, load_json
+
 from sanctuarywatch import socrata
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.collect import collect
@@ -30,22 +30,37 @@ def test_parses_one_real_soda_row_field_by_field() -> None:
     rows = source.parse(page, "rows")
     record = source.normalize(rows, "rows")["il_chicago_crimes"][2]
     assert record == {
-        "id": 1986970, "case_number": "HH175062",
+        "id": 1986970,
+        "case_number": "HH175062",
         "occurred_local": datetime(2002, 2, 8, 15, 31, 21),
         "occurred_at": datetime(2002, 2, 8, 21, 31, 21, tzinfo=UTC),
-        "block": "0000X E 100 PL", "iucr": "051A", "primary_type": "ASSAULT",
-        "description": "AGGRAVATED: HANDGUN", "location_description": "SIDEWALK",
-        "arrest": False, "domestic": False, "beat": "0511", "district": "005", "ward": None,
-        "community_area": None, "fbi_code": "04A", "x_coordinate": 1178432.0,
-        "y_coordinate": 1838311.0, "year": 2002,
+        "block": "0000X E 100 PL",
+        "iucr": "051A",
+        "primary_type": "ASSAULT",
+        "description": "AGGRAVATED: HANDGUN",
+        "location_description": "SIDEWALK",
+        "arrest": False,
+        "domestic": False,
+        "beat": "0511",
+        "district": "005",
+        "ward": None,
+        "community_area": None,
+        "fbi_code": "04A",
+        "x_coordinate": 1178432.0,
+        "y_coordinate": 1838311.0,
+        "year": 2002,
         "updated_on": datetime(2016, 1, 15, 11, 8, 45),
-        "latitude": 41.711628886, "longitude": -87.622141173, "offense_class": None,
+        "latitude": 41.711628886,
+        "longitude": -87.622141173,
+        "offense_class": None,
         "portal_updated_at": None,
     }
 
 
 def test_portal_csv_dialect() -> None:
-    rows = socrata.parse_csv(source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes())
+    rows = socrata.parse_csv(
+        source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes()
+    )
     records = source.normalize(rows, "rows")["il_chicago_crimes"]
     murder = records[1]
     assert murder["occurred_local"] == datetime(2019, 5, 26, 2, 11)
@@ -56,7 +71,9 @@ def test_portal_csv_dialect() -> None:
 
 
 def test_pandas_csv_dialect() -> None:
-    rows = socrata.parse_csv(source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes())
+    rows = socrata.parse_csv(
+        source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes()
+    )
     first = source.normalize(rows, "rows")["il_chicago_crimes"][0]
     assert (first["beat"], first["district"], first["ward"]) == ("1821", "018", None)
     assert first["arrest"] is True and first["domestic"] is True
@@ -66,7 +83,9 @@ def test_pandas_csv_dialect() -> None:
 def test_both_dialects_normalise_to_the_same_records() -> None:
     """The pandas-resaved CSV and the SODA JSON of the same rows give identical records."""
     csv_rows = socrata.parse_csv(
-        source.SLUG, "csv", (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes()
+        source.SLUG,
+        "csv",
+        (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes(),
     )
     by_id = {r["id"]: r for r in source.normalize(csv_rows, "rows")["il_chicago_crimes"]}
     json_rows = load_json(SHARED_DATA / "chicago" / "soda_homicides_2016_2017.DERIVED.json")
@@ -77,10 +96,16 @@ def test_both_dialects_normalise_to_the_same_records() -> None:
 
 @pytest.mark.parametrize(
     ("iucr", "primary_type", "expected"),
-    [("0110", "HOMICIDE", "murder"), ("0130", "HOMICIDE", "homicide_other"),
-     ("0142", "HOMICIDE", "homicide_other"), ("0486", "BATTERY", None)],
+    [
+        ("0110", "HOMICIDE", "murder"),
+        ("0130", "HOMICIDE", "homicide_other"),
+        ("0142", "HOMICIDE", "homicide_other"),
+        ("0486", "BATTERY", None),
+    ],
 )
-def test_murder_and_homicide_stay_distinguishable(iucr: str, primary_type: str, expected: str | None) -> None:
+def test_murder_and_homicide_stay_distinguishable(
+    iucr: str, primary_type: str, expected: str | None
+) -> None:
     assert source.offense_class(primary_type, iucr) == expected
 
 
@@ -94,12 +119,22 @@ def _rows_with(**changes: object) -> bytes:
 @pytest.mark.parametrize(
     ("body", "content_type", "found"),
     [
-        (_rows_with(primary_type=None).replace(b'"primary_type"', b'"primary_typ"'),
-         "application/json", "without primary_type"),
-        (b"<html><head><title>Service Unavailable</title></head></html>", "text/html", "Service Unavailable"),
+        (
+            _rows_with(primary_type=None).replace(b'"primary_type"', b'"primary_typ"'),
+            "application/json",
+            "without primary_type",
+        ),
+        (
+            b"<html><head><title>Service Unavailable</title></head></html>",
+            "text/html",
+            "Service Unavailable",
+        ),
         (b'[{"id": "1", "date": ', "application/json", "invalid JSON"),
-        (b'{"code": "query.compiler.malformed", "error": true, "message": "bad $where"}',
-         "application/json", "bad $where"),
+        (
+            b'{"code": "query.compiler.malformed", "error": true, "message": "bad $where"}',
+            "application/json",
+            "bad $where",
+        ),
     ],
 )
 def test_layout_breaks_are_clear_errors(body: bytes, content_type: str, found: str) -> None:
@@ -111,13 +146,17 @@ def test_layout_breaks_are_clear_errors(body: bytes, content_type: str, found: s
 
 def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
     return (
-        con.execute("SELECT count(*), sum(hash(record_hash)) FROM il_chicago_crimes_versions").fetchone(),
+        con.execute(
+            "SELECT count(*), sum(hash(record_hash)) FROM il_chicago_crimes_versions"
+        ).fetchone(),
         con.execute("SELECT count(*) FROM raw_responses").fetchone(),
         con.execute("SELECT * FROM source_state").fetchall(),
     )
 
 
-def test_a_bad_second_page_leaves_the_warehouse_as_it_was(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+def test_a_bad_second_page_leaves_the_warehouse_as_it_was(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     good = (HERE / "soda_sample_rows_real.json").read_bytes()
     calls = []
 
@@ -125,11 +164,19 @@ def test_a_bad_second_page_leaves_the_warehouse_as_it_was(con: duckdb.DuckDBPyCo
         calls.append(request.url)
         if len(calls) == 1:
             return httpx.Response(200, content=good, headers={"content-type": "application/json"})
-        return httpx.Response(200, content=b"<html><title>Oops</title></html>", headers={"content-type": "text/html"})
+        return httpx.Response(
+            200, content=b"<html><title>Oops</title></html>", headers={"content-type": "text/html"}
+        )
 
     before = _warehouse_state(con)
     with HttpClient(transport=httpx.MockTransport(handler)) as client, pytest.raises(LayoutError):
-        collect(con, archive, client, source.SLUG, Options(mode="backfill", page_size=5, base_url=PORTAL))
+        collect(
+            con,
+            archive,
+            client,
+            source.SLUG,
+            Options(mode="backfill", page_size=5, base_url=PORTAL),
+        )
     assert len(calls) == 2
     assert _warehouse_state(con) == before
     run = con.execute("SELECT status, error FROM runs").fetchone()
@@ -145,7 +192,9 @@ def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
 
 
 @pytest.mark.vcr
-def test_backfill_pages_through_the_portal(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+def test_backfill_pages_through_the_portal(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     with HttpClient() as client:
         result = collect(con, archive, client, source.SLUG, Options(base_url=PORTAL, **WINDOW))  # type: ignore[arg-type]
     assert result.requests == 3  # 1,458 rows at 500 a page
@@ -180,6 +229,7 @@ def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_
     assert versions == [("0110", False), ("0130", True)]
     as_of = con.execute(
         "SELECT count(*) FROM il_chicago_crimes_as_of(?) WHERE offense_class = 'murder' "
-        "AND occurred_local >= '2017-01-01' AND occurred_local < '2017-08-17'", [loaded]
+        "AND occurred_local >= '2017-01-01' AND occurred_local < '2017-08-17'",
+        [loaded],
     ).fetchone()
     assert as_of == (447,)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from conftest import FIXTURES, fetched
+
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.sources import il_chicago_violence_victims as source
 

@@ -21,7 +21,10 @@ CDE_SAMPLE = FIXTURES / "us_fbi_cde_agency_monthly" / "summarized_agency_ILCPD00
 def test_miami_dade_returns_the_three_choices(con: duckdb.DuckDBPyConnection) -> None:
     found = jurisdictions.resolve(con, "Miami-Dade")
     assert [c.jurisdiction_id for c in found] == [
-        "agency:FL0130000", "county:12086", "place:1245000"]
+        "agency:FL0130000",
+        "county:12086",
+        "place:1245000",
+    ]
     with pytest.raises(jurisdictions.AmbiguousName) as caught:
         jurisdictions.pick(con, "Miami-Dade")
     assert len(caught.value.choices) == 3 and "county:12086" in str(caught.value)
@@ -53,13 +56,19 @@ def test_population_served_prefers_the_cde_figure(
     assert mdpd is not None and mdpd[0] == 1210000 and "approximate" in mdpd[1]
     assert jurisdictions.population_served(con, "agency:ILCPD0000", 2024) is None
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=CDE_SAMPLE.read_bytes()))
-    options = Options(mode="backfill", start=date(2024, 1, 1), end=date(2025, 1, 1),
-                      base_url="http://127.0.0.1:9/LATEST",
-                      extra={"host": "site", "agencies": ["ILCPD0000"], "offenses": ["V"]})
+    options = Options(
+        mode="backfill",
+        start=date(2024, 1, 1),
+        end=date(2025, 1, 1),
+        base_url="http://127.0.0.1:9/LATEST",
+        extra={"host": "site", "agencies": ["ILCPD0000"], "offenses": ["V"]},
+    )
     with HttpClient(transport=transport) as client:
         collect(con, archive, client, "us_fbi_cde_agency_monthly", options)
     assert jurisdictions.population_served(con, "agency:ILCPD0000", 2024) == (
-        2638698, "FBI CDE (cde.ucr.cjis.gov)")
+        2638698,
+        "FBI CDE (cde.ucr.cjis.gov)",
+    )
 
 
 def test_policy_events_for_before_after_windows(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,9 +24,17 @@ from sanctuarywatch.claims import Evaluation, evaluate_all, load_claims
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,2200",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--window-size=1280,2200",
 ]
 USER_CLAIMS = """
 claims:
@@ -48,8 +56,10 @@ def find_chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    reason = ("headless Chromium not found (apt-get install chromium); the HTML report "
-              "cannot be checked in a browser")
+    reason = (
+        "headless Chromium not found (apt-get install chromium); the HTML report "
+        "cannot be checked in a browser"
+    )
     if os.environ.get("CI"):
         pytest.fail(f"{reason}, and CI is set: install it (.ci/run does)")
     pytest.skip(reason)
@@ -69,18 +79,23 @@ def demo_con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDB
 
 
 @pytest.fixture(scope="module")
-def evaluations(demo_con: duckdb.DuckDBPyConnection,
-                tmp_path_factory: pytest.TempPathFactory) -> list[Evaluation]:
+def evaluations(
+    demo_con: duckdb.DuckDBPyConnection, tmp_path_factory: pytest.TempPathFactory
+) -> list[Evaluation]:
     user_file = tmp_path_factory.mktemp("claims") / "mine.yaml"
     user_file.write_text(USER_CLAIMS, encoding="utf-8")
     return evaluate_all(demo_con, load_claims([user_file]), record=False)
 
 
 @pytest.fixture(scope="module")
-def report_path(demo_con: duckdb.DuckDBPyConnection, evaluations: list[Evaluation],
-                tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return report.write_report(demo_con, tmp_path_factory.mktemp("report") / "report.html",
-                               evaluations)
+def report_path(
+    demo_con: duckdb.DuckDBPyConnection,
+    evaluations: list[Evaluation],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    return report.write_report(
+        demo_con, tmp_path_factory.mktemp("report") / "report.html", evaluations
+    )
 
 
 @pytest.fixture(scope="module")
@@ -177,15 +192,20 @@ def test_evidence_sql_and_sources(rendered: BeautifulSoup, evaluations: list[Eva
         sql = [pre.get_text() for pre in section.select("pre.sql")]
         assert sql == [item["sql"] for f in figures for item in f.evidence]
         times = [str(t["datetime"]) for t in section.select("ul.responses time")]
-        assert times == [r["fetched_at"] for f in figures for item in f.evidence
-                         for r in item.get("responses", [])]
+        assert times == [
+            r["fetched_at"]
+            for f in figures
+            for item in f.evidence
+            for r in item.get("responses", [])
+        ]
     ytd = _tag(rendered.select_one('[data-claim-id="chicago-murders-ytd"] ul.responses a'))
     assert str(ytd["href"]).startswith("http")
 
 
 def test_conflicts_side_by_side(rendered: BeautifulSoup, evaluations: list[Evaluation]) -> None:
-    pairs = [(ev.claim.id, ev.claim.conflicts_with)
-             for ev in evaluations if ev.claim.conflicts_with]
+    pairs = [
+        (ev.claim.id, ev.claim.conflicts_with) for ev in evaluations if ev.claim.conflicts_with
+    ]
     assert ("miami-bucks-trend", "mdpd-ytd-change") in pairs
     blocks = rendered.select("#conflicts .conflict")
     assert [tuple(str(b["data-claims"]).split()) for b in blocks] == pairs
@@ -217,10 +237,12 @@ def test_screenshot(report_path: Path, tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
 
 
-def test_chart_beside_the_page(demo_con: duckdb.DuckDBPyConnection,
-                               evaluations: list[Evaluation], tmp_path: Path) -> None:
-    page = report.write_report(demo_con, tmp_path / "out" / "ledger.html", evaluations,
-                               embed_chart=False)
+def test_chart_beside_the_page(
+    demo_con: duckdb.DuckDBPyConnection, evaluations: list[Evaluation], tmp_path: Path
+) -> None:
+    page = report.write_report(
+        demo_con, tmp_path / "out" / "ledger.html", evaluations, embed_chart=False
+    )
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
     assert _tag(soup.select_one("#chart img"))["src"] == "ledger.png"
     assert (tmp_path / "out" / "ledger.png").read_bytes()[:4] == b"\x89PNG"

@@ -16,8 +16,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_source_is_complete(slug: str) -> None:
     module = sources.get(slug)
     doc = module.__doc__ or ""
-    assert module.SLUG == slug
-    assert module.URL.split("?")[0].split("/{")[0] in doc or module.URL in doc, "docstring names the URL"
+    assert slug == module.SLUG
+    assert module.URL.split("?")[0].split("/{")[0] in doc or module.URL in doc, (
+        "docstring names the URL"
+    )
     for attribute in ("PUBLISHER", "FORMAT", "CADENCE", "TABLES", "REQUESTS_PER_SECOND"):
         assert getattr(module, attribute), attribute
     for function in ("fetch", "parse", "normalize", "advance"):

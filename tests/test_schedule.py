@@ -88,8 +88,12 @@ def test_dates_in_options_become_dates(tmp_path: Path) -> None:
         (CRON.replace("run: chicago", "run: nowhere"), DEFINITION, "'run'", "'nowhere'"),
         (CRON.replace("mode: incremental", "mode: sometimes"), DEFINITION, "'options'", "mode"),
         (CRON.replace("mode:", "mdoe:"), DEFINITION, "'options.mdoe'", "unknown key"),
-        (CRON, DEFINITION.replace("il_chicago_crimes", "il_chicago_crime"), "'sources[0]'",
-         "unknown source 'il_chicago_crime'"),
+        (
+            CRON,
+            DEFINITION.replace("il_chicago_crimes", "il_chicago_crime"),
+            "'sources[0]'",
+            "unknown source 'il_chicago_crime'",
+        ),
         (CRON, DEFINITION.replace("page_size", "pagesize"), "'sources[1].pagesize'", "unknown"),
         (CRON, DEFINITION.replace("claims:", "claim:"), "'claim'", "unknown key"),
     ],
@@ -124,9 +128,16 @@ def test_cron_file_is_found_from_option_then_environment(
 @pytest.mark.parametrize(
     ("crontab", "translated"),
     [
-        ("0", "sun"), ("7", "sun"), ("1", "mon"), ("1-5", "mon,tue,wed,thu,fri"),
-        ("0-2", "mon,tue,sun"), ("5-7", "fri,sat,sun"), ("*/2", "tue,thu,sat,sun"),
-        ("sun,sat", "sat,sun"), ("MON-wed", "mon,tue,wed"), ("*", "*"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("1", "mon"),
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("0-2", "mon,tue,sun"),
+        ("5-7", "fri,sat,sun"),
+        ("*/2", "tue,thu,sat,sun"),
+        ("sun,sat", "sat,sun"),
+        ("MON-wed", "mon,tue,wed"),
+        ("*", "*"),
     ],
 )
 def test_crontab_day_of_week_is_standard(crontab: str, translated: str) -> None:
@@ -139,9 +150,12 @@ def test_monday_means_monday() -> None:
     assert [t.weekday() for t in times] == [0, 0, 0]  # Python: Monday is 0
     assert times[0] == datetime(2026, 11, 23, 9, tzinfo=UTC)
     # APScheduler's own crontab reading would have picked Tuesday: the reason to translate
-    assert CronTrigger.from_crontab("0 9 * * 1", timezone=UTC).get_next_fire_time(
-        None, saturday
-    ).weekday() == 1
+    assert (
+        CronTrigger.from_crontab("0 9 * * 1", timezone=UTC)
+        .get_next_fire_time(None, saturday)
+        .weekday()
+        == 1
+    )
 
 
 def test_sunday_is_zero_and_seven() -> None:

@@ -25,8 +25,11 @@ def _records(body: bytes, vintage: int) -> list[dict[str, object]]:
 
 
 def _estimate(records: list[dict[str, object]], geo_id: str, year: int) -> object:
-    found = [r for r in records if r["geo_id"] == geo_id and r["year"] == year
-             and r["measure"] == "estimate"]
+    found = [
+        r
+        for r in records
+        if r["geo_id"] == geo_id and r["year"] == year and r["measure"] == "estimate"
+    ]
     assert len(found) == 1
     return found[0]["population"]
 
@@ -38,8 +41,11 @@ def test_chicago_2017_in_vintage_2017() -> None:
     assert _estimate(records, "1600000US1245000", 2017) == 463347
     chicago = next(r for r in records if r["geo_id"] == "1600000US1714000")
     assert chicago["name"] == "Chicago city, Illinois" and chicago["vintage"] == 2017
-    census = [r["population"] for r in records
-              if r["measure"] == "census" and r["geo_id"] == "1600000US1714000"]
+    census = [
+        r["population"]
+        for r in records
+        if r["measure"] == "census" and r["geo_id"] == "1600000US1714000"
+    ]
     assert census == [2695598]
 
 
@@ -49,7 +55,10 @@ def test_miami_dade_2017_in_vintage_2019() -> None:
     assert _estimate(records, "0500000US12086", 2016) == 2692213
     county = records[0]
     assert (county["name"], county["geo_type"], county["county_fips"]) == (
-        "Miami-Dade County, Florida", "county", "086")
+        "Miami-Dade County, Florida",
+        "county",
+        "086",
+    )
 
 
 def test_cook_county_has_no_real_row() -> None:
@@ -59,8 +68,10 @@ def test_cook_county_has_no_real_row() -> None:
 
 def test_latin1_flat_file_and_state_rows() -> None:
     header = COUNTIES.read_text().splitlines()[0]
-    body = (header + "\n40,3,5,35,0,New Mexico,New Mexico,1,2,3,4,5,6,7,8,9,10,11,12\n"
-            "50,3,5,35,13,New Mexico,Do\xf1a Ana County,1,2,3,4,5,6,7,8,9,10,11,12\n")
+    body = (
+        header + "\n40,3,5,35,0,New Mexico,New Mexico,1,2,3,4,5,6,7,8,9,10,11,12\n"
+        "50,3,5,35,13,New Mexico,Do\xf1a Ana County,1,2,3,4,5,6,7,8,9,10,11,12\n"
+    )
     records = _records(body.encode("latin-1"), 2019)
     names = {r["geo_id"]: r["name"] for r in records}
     assert names == {"0400000US35": "New Mexico", "0500000US35013": "Doña Ana County, New Mexico"}
@@ -74,8 +85,11 @@ def test_a_file_without_estimates_is_a_layout_error() -> None:
 @pytest.mark.vcr
 def test_collect_keeps_each_vintage(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
     files = [
-        {"url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
-                "co-est2019-alldata.csv", "vintage": 2019},
+        {
+            "url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
+            "co-est2019-alldata.csv",
+            "vintage": 2019,
+        },
         {"url": "/aff/PEP_2017_PEPANNRSIP.US12A.csv", "vintage": 2017},
     ]
     with HttpClient() as client:

@@ -29,10 +29,18 @@ def test_real_illinois_list_field_by_field() -> None:
     assert len(records) == 4
     amboy = next(r for r in records if r["ori"] == "IL0520200")
     assert amboy == {
-        "ori": "IL0520200", "agency_name": "Amboy Police Department", "agency_type": "City",
-        "county": "LEE", "counties": "LEE", "state_abbr": "IL", "state_name": "Illinois",
-        "is_nibrs": True, "nibrs_start_date": date(2022, 12, 1), "latitude": 41.713726,
-        "longitude": -89.33026, "host": "cde.ucr.cjis.gov",
+        "ori": "IL0520200",
+        "agency_name": "Amboy Police Department",
+        "agency_type": "City",
+        "county": "LEE",
+        "counties": "LEE",
+        "state_abbr": "IL",
+        "state_name": "Illinois",
+        "is_nibrs": True,
+        "nibrs_start_date": date(2022, 12, 1),
+        "latitude": 41.713726,
+        "longitude": -89.33026,
+        "host": "cde.ucr.cjis.gov",
     }
     franklin = next(r for r in records if r["ori"] == "IL0520400")
     assert franklin["nibrs_start_date"] is None and franklin["is_nibrs"] is False
@@ -54,8 +62,9 @@ def test_a_county_that_is_not_a_list_is_a_layout_error() -> None:
 def test_collects_through_the_site_backend(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    options = Options(base_url="http://127.0.0.1:8770/LATEST",
-                      extra={"host": "site", "states": ["IL"]})
+    options = Options(
+        base_url="http://127.0.0.1:8770/LATEST", extra={"host": "site", "states": ["IL"]}
+    )
     with HttpClient() as client:
         result = collect(con, archive, client, src.SLUG, options)
     rows = con.execute(

@@ -35,8 +35,9 @@ def _records(body: Any, url: str = URL, kind: str = "monthly:site") -> list[dict
 
 def _options(base: str, **extra: Any) -> Options:
     extra = {"agencies": ["ILCPD0000"], "offenses": ["V"], "host": "site"} | extra
-    return Options(mode="backfill", start=date(2024, 1, 1), end=date(2025, 1, 1),
-                   base_url=base, extra=extra)
+    return Options(
+        mode="backfill", start=date(2024, 1, 1), end=date(2025, 1, 1), base_url=base, extra=extra
+    )
 
 
 def _collect(con: duckdb.DuckDBPyConnection, archive: Archive, options: Options) -> None:
@@ -50,9 +51,16 @@ def test_real_sample_is_twelve_months_with_name_and_population() -> None:
     assert len(offenses) == 12 and len(records) == 24
     january = next(r for r in offenses if r["month"] == date(2024, 1, 1))
     assert january == {
-        "ori": "ILCPD0000", "offense": "V", "month": date(2024, 1, 1), "series": "offenses",
-        "actual": 1068, "rate": 40.47, "agency_name": "Chicago Police Department",
-        "population": 2638698, "host": "cde.ucr.cjis.gov", "max_data_date": date(2026, 2, 1),
+        "ori": "ILCPD0000",
+        "offense": "V",
+        "month": date(2024, 1, 1),
+        "series": "offenses",
+        "actual": 1068,
+        "rate": 40.47,
+        "agency_name": "Chicago Police Department",
+        "population": 2638698,
+        "host": "cde.ucr.cjis.gov",
+        "max_data_date": date(2026, 2, 1),
         "last_refresh_date": date(2026, 2, 15),
     }
     december = next(r for r in records if r["series"] == "clearances" and r["month"].month == 12)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,9 +21,15 @@ T3 = datetime(2026, 3, 1, tzinfo=UTC)
 
 def _victim(id_: int, iucr: str, observed: datetime) -> dict[str, object]:
     return {
-        "unique_id": str(id_), "victimization_primary": "HOMICIDE", "victimization_iucr_cd": iucr,
-        "occurred_local": datetime(2017, 7, 1), "observed_at": observed, "source": "t",
-        "source_url": f"http://127.0.0.1/{observed:%m}", "raw_sha256": "0" * 64, "run_id": "r",
+        "unique_id": str(id_),
+        "victimization_primary": "HOMICIDE",
+        "victimization_iucr_cd": iucr,
+        "occurred_local": datetime(2017, 7, 1),
+        "observed_at": observed,
+        "source": "t",
+        "source_url": f"http://127.0.0.1/{observed:%m}",
+        "raw_sha256": "0" * 64,
+        "run_id": "r",
     }
 
 
@@ -33,7 +40,9 @@ def _load(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> ware
 
 
 def test_migrations_are_recorded_and_applied_once(con: duckdb.DuckDBPyConnection) -> None:
-    versions = [row[0] for row in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()]
+    versions = [
+        row[0] for row in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+    ]
     files = sorted(int(p.name[:3]) for p in warehouse.schema_dir().glob("[0-9][0-9][0-9]_*.sql"))
     assert versions == files and 1 in versions
     assert warehouse.migrate(con) == []
@@ -63,13 +72,17 @@ def test_a_stale_observation_does_not_overwrite_a_newer_one(con: duckdb.DuckDBPy
     _load(con, [_victim(1, "0130", T2)])
     late = _load(con, [_victim(1, "0110", T1)])
     assert late.written == 0
-    assert con.execute("SELECT victimization_iucr_cd FROM il_chicago_violence_victims").fetchall() == [("0130",)]
+    assert con.execute(
+        "SELECT victimization_iucr_cd FROM il_chicago_violence_victims"
+    ).fetchall() == [("0130",)]
 
 
 def test_a_key_twice_in_one_load_keeps_the_newest(con: duckdb.DuckDBPyConnection) -> None:
     counts = _load(con, [_victim(1, "0110", T1), _victim(1, "0130", T2)])
     assert counts.new == 1
-    assert con.execute("SELECT victimization_iucr_cd FROM il_chicago_violence_victims").fetchall() == [("0130",)]
+    assert con.execute(
+        "SELECT victimization_iucr_cd FROM il_chicago_violence_victims"
+    ).fetchall() == [("0130",)]
 
 
 def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -81,7 +94,8 @@ def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.Monk
 
 
 def test_the_duckdb_cli_from_pypi_opens_the_file(tmp_path: Path) -> None:
-    cli = shutil.which("duckdb")
+    beside = Path(sys.executable).parent / "duckdb"  # the venv's bin, on PATH or not
+    cli = str(beside) if beside.exists() else shutil.which("duckdb")
     assert cli, "the duckdb CLI (PyPI package duckdb-cli 1.5.x) is a test dependency"
     version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v1.5"), version
@@ -90,8 +104,16 @@ def test_the_duckdb_cli_from_pypi_opens_the_file(tmp_path: Path) -> None:
     _load(con, [_victim(7, "0110", T1)])
     con.close()
     out = subprocess.run(
-        [cli, "-readonly", "-csv", str(path), "-c",
-         "SELECT unique_id, victimization_iucr_cd FROM il_chicago_violence_victims"],
-        capture_output=True, text=True, check=True,
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            str(path),
+            "-c",
+            "SELECT unique_id, victimization_iucr_cd FROM il_chicago_violence_victims",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert out.splitlines() == ["unique_id,victimization_iucr_cd", "7,0110"]

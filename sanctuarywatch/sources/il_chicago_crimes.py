@@ -57,7 +57,12 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
         where = f"{scope}date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'"
         order = ":id"
     yield from socrata.pages(
-        client, SLUG, url, where, order, options.page_size or DEFAULT_PAGE_SIZE,
+        client,
+        SLUG,
+        url,
+        where,
+        order,
+        options.page_size or DEFAULT_PAGE_SIZE,
         select="*, :id, :updated_at",
     )
 
@@ -87,9 +92,7 @@ def advance(
         through = min(through, datetime.combine(options.end, datetime.min.time()))
     if state.complete_through:
         through = max(through, state.complete_through)
-    return State(
-        watermark=max(stamps).isoformat() if stamps else None, complete_through=through
-    )
+    return State(watermark=max(stamps).isoformat() if stamps else None, complete_through=through)
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
@@ -142,4 +145,3 @@ def offense_class(primary_type: str | None, iucr: str | None) -> str | None:
     if primary_type == "HOMICIDE" or iucr in OTHER_HOMICIDE_IUCR:
         return "homicide_other"
     return None
-

@@ -48,7 +48,12 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
         where = f"date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'"
         order = ":id"
     yield from socrata.pages(
-        client, SLUG, url, where, order, options.page_size or DEFAULT_PAGE_SIZE,
+        client,
+        SLUG,
+        url,
+        where,
+        order,
+        options.page_size or DEFAULT_PAGE_SIZE,
         select="*, :id, :updated_at",
     )
 

@@ -39,9 +39,19 @@ TABLES = {"published_figures": ("figure_id",)}
 REQUESTS_PER_SECOND = 100.0
 PATH_ENV = "SANCTUARYWATCH_PUBLISHED_FIGURES"
 COLUMNS = (
-    "figure_id", "jurisdiction", "reporting_body", "measure", "period_start", "period_end",
-    "value", "unit", "compared_to_period_start", "compared_to_period_end", "published_on",
-    "source_url", "note",
+    "figure_id",
+    "jurisdiction",
+    "reporting_body",
+    "measure",
+    "period_start",
+    "period_end",
+    "value",
+    "unit",
+    "compared_to_period_start",
+    "compared_to_period_end",
+    "published_on",
+    "source_url",
+    "note",
 )
 
 
@@ -101,15 +111,19 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
         if not row["figure_id"]:
             raise ValueError("empty figure_id")
         return {
-            "figure_id": row["figure_id"], "jurisdiction": row["jurisdiction"] or None,
-            "reporting_body": row["reporting_body"] or None, "measure": row["measure"],
+            "figure_id": row["figure_id"],
+            "jurisdiction": row["jurisdiction"] or None,
+            "reporting_body": row["reporting_body"] or None,
+            "measure": row["measure"],
             "period_start": _moment(row["period_start"]),
             "period_end": _moment(row["period_end"]),
-            "value": float(row["value"]), "unit": row["unit"],
+            "value": float(row["value"]),
+            "unit": row["unit"],
             "compared_to_period_start": _moment(row["compared_to_period_start"]),
             "compared_to_period_end": _moment(row["compared_to_period_end"]),
             "published_on": date.fromisoformat(row["published_on"]),
-            "publication_url": row["source_url"] or None, "note": row["note"] or None,
+            "publication_url": row["source_url"] or None,
+            "note": row["note"] or None,
         }
     except (KeyError, ValueError) as exc:
         raise RecordError(SLUG, "figures", str(row.get("figure_id")), str(exc)) from None

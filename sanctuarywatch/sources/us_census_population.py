@@ -51,9 +51,12 @@ DEFAULT_FILES = (
 GEO_TYPES = {"040": "state", "050": "county", "162": "place"}
 AFF_ESTIMATE = re.compile(r"Population Estimate \(as of July 1\) - (\d{4})$")
 FLAT_ESTIMATE = re.compile(r"POPESTIMATE(\d{4})$")
-FIXED = {"CENSUS2010POP": ("census", 2010), "ESTIMATESBASE2010": ("estimates_base", 2010),
-         "April 1, 2010 - Census": ("census", 2010),
-         "April 1, 2010 - Estimates Base": ("estimates_base", 2010)}
+FIXED = {
+    "CENSUS2010POP": ("census", 2010),
+    "ESTIMATESBASE2010": ("estimates_base", 2010),
+    "April 1, 2010 - Census": ("census", 2010),
+    "April 1, 2010 - Estimates Base": ("estimates_base", 2010),
+}
 
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
@@ -117,8 +120,11 @@ def _flat_geo(row: dict[str, Any]) -> dict[str, Any] | None:
     code = {"040": state, "050": state + county, "162": state + place}[level]
     name = row["STNAME"] if level == "040" else f"{local}, {row['STNAME']}"
     return {
-        "geo_id": f"{level[:2]}00000US{code}", "geo_type": GEO_TYPES[level], "name": name,
-        "state_fips": state, "county_fips": county if level == "050" else None,
+        "geo_id": f"{level[:2]}00000US{code}",
+        "geo_type": GEO_TYPES[level],
+        "name": name,
+        "state_fips": state,
+        "county_fips": county if level == "050" else None,
         "place_fips": place if level == "162" else None,
     }
 
@@ -130,8 +136,12 @@ def _aff_geo(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
     names = [value for key, value in row.items() if key.startswith("Geography")]
     return {
-        "geo_id": f"1600000US{code}", "geo_type": "place", "name": names[-1],
-        "state_fips": code[:2], "county_fips": None, "place_fips": code[2:],
+        "geo_id": f"1600000US{code}",
+        "geo_type": "place",
+        "name": names[-1],
+        "state_fips": code[:2],
+        "county_fips": None,
+        "place_fips": code[2:],
     }
 
 

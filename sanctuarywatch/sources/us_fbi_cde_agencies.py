@@ -75,12 +75,18 @@ def record(row: dict[str, Any], host: str) -> dict[str, Any]:
     try:
         start = row.get("nibrs_start_date")
         return {
-            "ori": row["ori"], "agency_name": row["agency_name"],
-            "agency_type": row["agency_type_name"], "county": row["county"],
-            "counties": row.get("counties"), "state_abbr": row.get("state_abbr"),
-            "state_name": row.get("state_name"), "is_nibrs": row.get("is_nibrs"),
+            "ori": row["ori"],
+            "agency_name": row["agency_name"],
+            "agency_type": row["agency_type_name"],
+            "county": row["county"],
+            "counties": row.get("counties"),
+            "state_abbr": row.get("state_abbr"),
+            "state_name": row.get("state_name"),
+            "is_nibrs": row.get("is_nibrs"),
             "nibrs_start_date": date.fromisoformat(start[:10]) if start else None,
-            "latitude": row.get("latitude"), "longitude": row.get("longitude"), "host": host,
+            "latitude": row.get("latitude"),
+            "longitude": row.get("longitude"),
+            "host": host,
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordError(SLUG, "agency list", str(row.get("ori")), repr(exc)) from None

@@ -98,8 +98,16 @@ def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
         name = f"{agency} {suffix}"
         for month, value in (actuals.get(name) or {}).items():
             rate = (rates.get(name) or {}).get(month)
-            rows.append(base | {"series_name": name, "month": month, "actual": value,
-                                "rate": rate, "population": population.get(month)})
+            rows.append(
+                base
+                | {
+                    "series_name": name,
+                    "month": month,
+                    "actual": value,
+                    "rate": rate,
+                    "population": population.get(month),
+                }
+            )
     return rows
 
 
@@ -123,8 +131,10 @@ def requested_months(url: str) -> list[str]:
 
 def _properties(data: dict[str, Any]) -> dict[str, str | None]:
     props = data.get("cde_properties") or {}
-    return {name: next(iter((props.get(name) or {}).values()), None)
-            for name in ("max_data_date", "last_refresh_date")}
+    return {
+        name: next(iter((props.get(name) or {}).values()), None)
+        for name in ("max_data_date", "last_refresh_date")
+    }
 
 
 def _agency_name(data: dict[str, Any], actuals: dict[str, Any], url: str) -> str:
@@ -152,10 +162,15 @@ def record(row: dict[str, Any], host: str) -> dict[str, Any]:
         max_data = row.get("max_data_date")
         refresh = row.get("last_refresh_date")
         return {
-            "ori": row["ori"], "offense": row["offense"], "month": _month(row["month"]),
-            "series": SERIES[suffix], "actual": _count(row["actual"]),
+            "ori": row["ori"],
+            "offense": row["offense"],
+            "month": _month(row["month"]),
+            "series": SERIES[suffix],
+            "actual": _count(row["actual"]),
             "rate": None if row["rate"] is None else float(row["rate"]),
-            "agency_name": agency, "population": _count(row["population"]), "host": host,
+            "agency_name": agency,
+            "population": _count(row["population"]),
+            "host": host,
             "max_data_date": _month(max_data.replace("/", "-")) if max_data else None,
             "last_refresh_date": datetime.strptime(refresh, "%m/%d/%Y").date() if refresh else None,
         }
