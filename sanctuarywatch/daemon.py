@@ -21,7 +21,6 @@ How the daemon stays up for months:
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -30,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -42,7 +41,7 @@ import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import schedule, warehouse
+from . import claims, schedule, warehouse
 from .archive import Archive, ArchiveTransport
 from .collect import RunResult, collect
 from .errors import ConfigError, SanctuaryWatchError
@@ -155,33 +154,10 @@ def backoff_until(
 
 
 def evaluate_claims(con: duckdb.DuckDBPyConnection) -> str:
-    """Re-evaluate the claims if the claims module is installed; say what happened."""
-    try:
-        claims = importlib.import_module("sanctuarywatch.claims")
-    except ModuleNotFoundError as exc:
-        if exc.name != "sanctuarywatch.claims":
-            raise
-        log.info("claims skipped: sanctuarywatch.claims is not part of this install")
-        return "skipped (no claims module)"
-    evaluate: Callable[[duckdb.DuckDBPyConnection], Any] | None = getattr(
-        claims, "evaluate_all", None
-    )
-    if evaluate is None:
-        log.info("claims skipped: sanctuarywatch.claims has no evaluate_all(con)")
-        return "skipped (no evaluate_all)"
-    return _claims_summary(evaluate(con))
-
-
-def _claims_summary(outcome: Any) -> str:
-    """'evaluated 14 claims (supported 5, unverifiable 9)' from whatever evaluate_all returns."""
-    if not isinstance(outcome, list | tuple):
-        return "evaluated"
-    verdicts: dict[str, int] = {}
-    for item in outcome:
-        verdict = str(getattr(item, "verdict", "done"))
-        verdicts[verdict] = verdicts.get(verdict, 0) + 1
-    detail = ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
-    return f"evaluated {len(outcome)} claims ({detail})"
+    """Re-evaluate every claim; say how many and with which verdicts, for the job's log line."""
+    counts = Counter(ev.verdict for ev in claims.evaluate_all(con))
+    detail = ", ".join(f"{verdict} {n}" for verdict, n in sorted(counts.items()))
+    return f"evaluated {sum(counts.values())} claims ({detail})"
 
 
 class JobRunner:

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import threading
-import types
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,13 +119,10 @@ def test_backoff_doubles_and_is_capped(runner: daemon.JobRunner) -> None:
 def test_a_job_whose_claims_step_raises_does_not_raise(
     tmp_path: Path, runner: daemon.JobRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    claims = types.ModuleType("sanctuarywatch.claims")
-
     def evaluate_all(con: duckdb.DuckDBPyConnection) -> None:
         raise RuntimeError("a bug in a claim")
 
-    claims.evaluate_all = evaluate_all  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sanctuarywatch.claims", claims)
+    monkeypatch.setattr(daemon.claims, "evaluate_all", evaluate_all)
     report = runner.run(schedule.load(write_plan(tmp_path, claims=True)).job("replay"))
     assert report.failed == ["claims"] and report.claims == "failed"
     assert [r.status for r in report.results] == ["success"]
