@@ -119,10 +119,10 @@ def test_backoff_doubles_and_is_capped(runner: daemon.JobRunner) -> None:
 def test_a_job_whose_claims_step_raises_does_not_raise(
     tmp_path: Path, runner: daemon.JobRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def evaluate_all(con: duckdb.DuckDBPyConnection) -> None:
+    def evaluate_claims(con: duckdb.DuckDBPyConnection) -> str:
         raise RuntimeError("a bug in a claim")
 
-    monkeypatch.setattr(daemon.claims, "evaluate_all", evaluate_all)
+    monkeypatch.setattr(daemon, "evaluate_claims", evaluate_claims)
     report = runner.run(schedule.load(write_plan(tmp_path, claims=True)).job("replay"))
     assert report.failed == ["claims"] and report.claims == "failed"
     assert [r.status for r in report.results] == ["success"]
