@@ -17,12 +17,12 @@ import io
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .errors import LayoutError
 from .http import Fetched, HttpClient, secret_from_env
-from .sources import Page
+from .sources import Options, Page, State
 
 MAX_PAGE_SIZE = 50_000
 TOKEN_ENV = ("SANCTUARYWATCH_SOCRATA_APP_TOKEN", "SOCRATA_APP_TOKEN")
@@ -34,6 +34,21 @@ def token_headers() -> dict[str, str]:
     """The app token header, when one is set in the environment."""
     token = secret_from_env(*TOKEN_ENV)
     return {"X-App-Token": token} if token else {}
+
+
+def window(options: Options, state: State, first_day: date, scope: str = "") -> tuple[str, str]:
+    """($where, $order) for a run: what changed since the watermark, less the re-pull window
+    (revisions land late), or a backfill of [start, end) on the event date."""
+    prefix = f"{scope} AND " if scope else ""
+    if options.mode == "incremental" and state.watermark:
+        since = datetime.fromisoformat(state.watermark) - timedelta(days=options.repull_days)
+        return f"{prefix}:updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'", ":updated_at, :id"
+    start = options.start or first_day
+    end = options.end or date.today() + timedelta(days=1)
+    return (
+        f"{prefix}date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'",
+        ":id",
+    )
 
 
 def pages(

@@ -46,16 +46,8 @@ PORTAL_LAG = timedelta(days=7)
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Backfill a date range, or pull what changed since the watermark (minus a window)."""
     url = options.base_url or URL
-    scope = "" if options.extra.get("all_crimes") else "primary_type = 'HOMICIDE' AND "
-    if options.mode == "incremental" and state.watermark:
-        since = datetime.fromisoformat(state.watermark) - timedelta(days=options.repull_days)
-        where = f"{scope}:updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'"
-        order = ":updated_at, :id"
-    else:
-        start = options.start or FIRST_DAY
-        end = options.end or date.today() + timedelta(days=1)
-        where = f"{scope}date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'"
-        order = ":id"
+    scope = "" if options.extra.get("all_crimes") else "primary_type = 'HOMICIDE'"
+    where, order = socrata.window(options, state, FIRST_DAY, scope)
     yield from socrata.pages(
         client,
         SLUG,

@@ -15,7 +15,7 @@ Notes (dated):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,14 +39,7 @@ FIRST_DAY = date(2010, 1, 1)
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     url = options.base_url or URL
-    if options.mode == "incremental" and state.watermark:
-        since = datetime.fromisoformat(state.watermark) - timedelta(days=options.repull_days)
-        where, order = f":updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'", ":updated_at, :id"
-    else:
-        start = options.start or FIRST_DAY
-        end = options.end or date.today() + timedelta(days=1)
-        where = f"date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'"
-        order = ":id"
+    where, order = socrata.window(options, state, FIRST_DAY)
     yield from socrata.pages(
         client,
         SLUG,
