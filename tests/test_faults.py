@@ -231,6 +231,11 @@ def _all_or_nothing(db: Path) -> int:
     """Versions exist only from runs that committed, and each such run wrote everything."""
     con = duckdb.connect(str(db), read_only=True)
     try:
+        created = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [FACTS]
+        ).fetchone()
+        if created == (0,):  # killed during the first run's migrations: nothing loaded yet
+            return 0
         bad = con.execute(
             f"SELECT count(*) FROM {FACTS} v LEFT JOIN runs r USING (run_id) "
             f"WHERE r.status IS DISTINCT FROM 'success'"
