@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import helpers
 from .archive import Archive, ArchiveTransport
 from .collect import RunResult, collect
 from .http import HttpClient
@@ -112,15 +113,11 @@ def run(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[RunResult]:
     return results
 
 
-def comparisons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+def comparisons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, object, object]]:
     """The comparisons the warehouse can make so far: (label, this year, last year)."""
-    sql = "SELECT chicago_homicide_victims(?, ?, 'murder')"
-    rows = []
-    for label, year in (("Chicago murder victims (IUCR 0110), Jan 1 - Aug 16", 2017),):
-        this = con.execute(sql, [f"{year}-01-01", f"{year}-08-17"]).fetchone()
-        last = con.execute(sql, [f"{year - 1}-01-01", f"{year - 1}-08-17"]).fetchone()
-        rows.append((f"{label}, {year} vs {year - 1}", int(this[0]), int(last[0])))  # type: ignore[index]
-    return rows
+    result = helpers.ytd(con, "agency:ILCPD0000", "murder", date(2017, 8, 16))
+    label = "Chicago murder victims (IUCR 0110), Jan 1 - Aug 16, 2017 vs 2016"
+    return [(label, result["this_year"].value, result["last_year"].value)]
 
 
 def doj_summary(con: duckdb.DuckDBPyConnection) -> list[tuple[date, str, str, str]]:
