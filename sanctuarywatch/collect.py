@@ -10,6 +10,7 @@ written with the data, or after a rollback as `failed`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -157,10 +159,8 @@ def _finish(
 def _abort(
     con: duckdb.DuckDBPyConnection, result: RunResult, exc: BaseException, requests: int
 ) -> None:
-    try:
+    with contextlib.suppress(duckdb.Error):  # the transaction may never have started
         con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # the transaction never started
     result.status, result.ended_at, result.requests = "failed", datetime.now(UTC), requests
     result.error = redact(str(exc) if isinstance(exc, SanctuaryWatchError) else repr(exc))
     result.counts = LoadCounts()
@@ -170,7 +170,8 @@ def _abort(
 
 def _start_run(con: duckdb.DuckDBPyConnection, result: RunResult, job: str) -> None:
     con.execute(
-        "INSERT INTO runs (run_id, job, source, mode, started_at, status) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (run_id, job, source, mode, started_at, status) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         [result.run_id, job, result.source, result.mode, result.started_at, "running"],
     )
 
@@ -206,8 +207,6 @@ def write_state(con: duckdb.DuckDBPyConnection, slug: str, state: State) -> None
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or ""
 
 
