@@ -176,7 +176,7 @@ def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, 
 def arrow_batch(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[dict[str, Any]] | pa.Table,
     constants: Mapping[str, Any] | None = None,
 ) -> pa.Table:
     """Records as an Arrow table typed by the SQL schema (the schema is the one truth).
@@ -190,7 +190,10 @@ def arrow_batch(
     fields += [pa.field(name, pa.string()) for name in PROVENANCE_COLUMNS]
     constants = constants or {}
     rows = pa.schema([f for f in fields if f.name not in constants])
-    batch = pa.Table.from_pylist(list(records), schema=rows)
+    if isinstance(records, pa.Table):  # normalised in DuckDB already: just order and type it
+        batch = records.select(rows.names).cast(rows)
+    else:
+        batch = pa.Table.from_pylist(list(records), schema=rows)
     for f in fields:
         if f.name in constants:
             batch = batch.append_column(
@@ -221,10 +224,13 @@ class Stage:
         self.rows = 0
 
     def append(
-        self, records: Sequence[dict[str, Any]], constants: Mapping[str, Any] | None = None
+        self,
+        records: Sequence[dict[str, Any]] | pa.Table,
+        constants: Mapping[str, Any] | None = None,
     ) -> None:
-        """Stage records; `constants` are columns with one value for all of them."""
-        if not records:
+        """Stage records (dicts, or an Arrow table from a SQL normaliser); `constants` are
+        columns with one value for all of them."""
+        if not len(records):
             return
         batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
         self.con.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM batch")

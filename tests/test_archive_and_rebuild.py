@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import demo, warehouse
+from sanctuarywatch import demo, sqlnorm, warehouse
 from sanctuarywatch.archive import Archive, ArchiveTransport
 from sanctuarywatch.collect import collect, rebuild
 from sanctuarywatch.errors import FetchError
@@ -80,12 +80,9 @@ def test_a_parser_fix_applies_to_past_captures(
     con: duckdb.DuckDBPyConnection, archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _replay_chicago(con, archive)
-    original = il_chicago_crimes.offense_class
-    monkeypatch.setattr(
-        il_chicago_crimes,
-        "offense_class",
-        lambda primary_type, iucr: "FIXED" if iucr == "0110" else original(primary_type, iucr),
-    )
+    occurred_at, _ = il_chicago_crimes.DERIVED
+    fixed = sqlnorm.Column("offense_class", "CASE WHEN iucr = '0110' THEN 'FIXED' END")
+    monkeypatch.setattr(il_chicago_crimes, "DERIVED", (occurred_at, fixed))
     rebuild(con, archive, ["il_chicago_crimes"])
     assert con.execute("SELECT DISTINCT offense_class FROM il_chicago_crimes").fetchall() == [
         ("FIXED",)

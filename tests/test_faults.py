@@ -384,7 +384,7 @@ def _parse_and_normalize(body: bytes, content_type: str = "application/json") ->
 @given(st.one_of(st.binary(max_size=2000), _mutated(REAL_PAGE)))
 def test_fuzz_socrata_json_pages(body: bytes) -> None:
     _only_our_errors(_parse_and_normalize, body)
-    _only_our_errors(socrata.parse_rows, fetched(SLUG, body))
+    _only_our_errors(socrata.read_page, fetched(SLUG, body), chicago.FIELDS)
 
 
 @FUZZ

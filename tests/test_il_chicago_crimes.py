@@ -28,7 +28,7 @@ WINDOW = dict(mode="backfill", start=date(2016, 1, 1), end=date(2018, 1, 1), pag
 def test_parses_one_real_soda_row_field_by_field() -> None:
     page = fetched(source.SLUG, (HERE / "soda_sample_rows_real.json").read_bytes())
     rows = source.parse(page, "rows")
-    record = source.normalize(rows, "rows")["il_chicago_crimes"][2]
+    record = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()[2]
     assert record == {
         "id": 1986970,
         "case_number": "HH175062",
@@ -61,7 +61,7 @@ def test_portal_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes()
     )
-    records = source.normalize(rows, "rows")["il_chicago_crimes"]
+    records = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()
     murder = records[1]
     assert murder["occurred_local"] == datetime(2019, 5, 26, 2, 11)
     assert (murder["arrest"], murder["beat"], murder["district"]) == (False, "1233", "012")
@@ -74,7 +74,7 @@ def test_pandas_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes()
     )
-    first = source.normalize(rows, "rows")["il_chicago_crimes"][0]
+    first = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()[0]
     assert (first["beat"], first["district"], first["ward"]) == ("1821", "018", None)
     assert first["arrest"] is True and first["domestic"] is True
     assert first["occurred_local"] == datetime(2003, 5, 20, 3, 15)
@@ -87,9 +87,9 @@ def test_both_dialects_normalise_to_the_same_records() -> None:
         "csv",
         (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes(),
     )
-    by_id = {r["id"]: r for r in source.normalize(csv_rows, "rows")["il_chicago_crimes"]}
+    by_id = {r["id"]: r for r in source.normalize(csv_rows, "rows")["il_chicago_crimes"].to_pylist()}
     json_rows = load_json(SHARED_DATA / "chicago" / "soda_homicides_2016_2017.DERIVED.json")
-    json_records = source.normalize(json_rows, "rows")["il_chicago_crimes"]
+    json_records = source.normalize(json_rows, "rows")["il_chicago_crimes"].to_pylist()
     assert len(json_records) == 1458
     assert all(by_id[r["id"]] == r for r in json_records)
 
@@ -106,7 +106,10 @@ def test_both_dialects_normalise_to_the_same_records() -> None:
 def test_murder_and_homicide_stay_distinguishable(
     iucr: str, primary_type: str, expected: str | None
 ) -> None:
-    assert source.offense_class(primary_type, iucr) == expected
+    row = {"id": "1", "date": "2017-01-01T00:00:00", "iucr": iucr, "primary_type": primary_type}
+    assert source.normalize([row], "rows")["il_chicago_crimes"]["offense_class"][0].as_py() == (
+        expected
+    )
 
 
 def _rows_with(**changes: object) -> bytes:

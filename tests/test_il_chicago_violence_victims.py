@@ -17,7 +17,7 @@ ROWS = (FIXTURES / "il_chicago_violence_victims" / "constructed_rows.json").read
 def records() -> list[dict[str, object]]:
     return source.normalize(source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")[
         "il_chicago_violence_victims"
-    ]
+    ].to_pylist()
 
 
 def test_gunshot_flag_keeps_unknown_apart_from_no() -> None:

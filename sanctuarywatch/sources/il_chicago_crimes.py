@@ -18,12 +18,14 @@ Notes (dated):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import socrata
-from ..errors import RecordError
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import socrata, sqlnorm
 from ..http import Fetched, HttpClient
 from . import Options, Page, PageIterator, State
 
@@ -43,6 +45,68 @@ FIRST_DAY = date(2001, 1, 1)
 PORTAL_LAG = timedelta(days=7)
 
 
+FIELDS = (
+    "id",
+    "case_number",
+    "date",
+    "block",
+    "iucr",
+    "primary_type",
+    "description",
+    "location_description",
+    "arrest",
+    "domestic",
+    "beat",
+    "district",
+    "ward",
+    "community_area",
+    "fbi_code",
+    "x_coordinate",
+    "y_coordinate",
+    "year",
+    "updated_on",
+    "latitude",
+    "longitude",
+    "location",
+    ":id",
+    ":updated_at",
+)
+COLUMNS = (
+    sqlnorm.integer("id", sql_type="BIGINT", required=True),
+    sqlnorm.text("case_number"),
+    sqlnorm.timestamp("occurred_local", "date", required=True),
+    sqlnorm.text("block"),
+    sqlnorm.padded("iucr", 4),
+    sqlnorm.text("primary_type"),
+    sqlnorm.text("description"),
+    sqlnorm.text("location_description", empty_is_null=True),
+    sqlnorm.boolean("arrest"),
+    sqlnorm.boolean("domestic"),
+    sqlnorm.padded("beat", 4),
+    sqlnorm.padded("district", 3),
+    sqlnorm.integer("ward"),
+    sqlnorm.integer("community_area"),
+    sqlnorm.text("fbi_code"),
+    sqlnorm.number("x_coordinate"),
+    sqlnorm.number("y_coordinate"),
+    sqlnorm.integer("year"),
+    sqlnorm.timestamp("updated_on"),
+    *sqlnorm.point(),
+    sqlnorm.timestamp("portal_updated_at", ":updated_at"),
+)
+DERIVED = (
+    sqlnorm.Column("occurred_at", sqlnorm.local_to_utc("occurred_local", str(TIME_ZONE))),
+    sqlnorm.Column(
+        "offense_class",
+        f"CASE WHEN iucr IN ({', '.join(map(sqlnorm.literal, sorted(MURDER_IUCR)))}) "
+        "THEN 'murder' "
+        f"WHEN primary_type = 'HOMICIDE' OR iucr IN "
+        f"({', '.join(map(sqlnorm.literal, sorted(OTHER_HOMICIDE_IUCR)))}) "
+        "THEN 'homicide_other' END",
+    ),
+)
+
+
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Backfill a date range, or pull what changed since the watermark (minus a window)."""
     url = options.base_url or URL
@@ -55,27 +119,30 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
         where,
         order,
         options.page_size or DEFAULT_PAGE_SIZE,
+        FIELDS,
         select="*, :id, :updated_at",
     )
 
 
-def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
-    rows = socrata.parse_rows(fetched)
-    socrata.require(SLUG, fetched.url, rows, REQUIRED)
+def parse(fetched: Fetched, kind: str) -> pa.Table:
+    rows = socrata.read_page(fetched, FIELDS)
+    sqlnorm.require(SLUG, fetched.url, rows, REQUIRED)
     return rows
 
 
-def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str, Any]]]:
-    return {"il_chicago_crimes": [record(row) for row in rows]}
+def normalize(rows: pa.Table | list[dict[str, Any]], kind: str) -> dict[str, pa.Table]:
+    """Portal rows (a JSON page's table, or dicts from either CSV dialect) as records,
+    normalised in DuckDB (see sqlnorm for the value rules)."""
+    if not isinstance(rows, pa.Table):
+        rows = sqlnorm.rows_table(rows, FIELDS)
+    return {"il_chicago_crimes": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED)}
 
 
-def advance(
-    state: State, page: Page, records: dict[str, list[dict[str, Any]]], options: Options
-) -> State:
+def advance(state: State, page: Page, records: dict[str, pa.Table], options: Options) -> State:
     """Watermark: newest portal :updated_at seen. Complete through: the fetch time less the
     portal's 7-day lag, or the end of the backfill window if that is earlier."""
-    stamps = [r["portal_updated_at"] for r in records.get("il_chicago_crimes", [])]
-    stamps = [s for s in stamps if s is not None]
+    newest = pc.max(records["il_chicago_crimes"].column("portal_updated_at")).as_py()
+    stamps = [newest] if newest is not None else []
     if state.watermark:
         stamps.append(datetime.fromisoformat(state.watermark))
     fetched_local = page.fetched.fetched_at.astimezone(TIME_ZONE).replace(tzinfo=None)
@@ -85,55 +152,3 @@ def advance(
     if state.complete_through:
         through = max(through, state.complete_through)
     return State(watermark=max(stamps).isoformat() if stamps else None, complete_through=through)
-
-
-def record(row: dict[str, Any]) -> dict[str, Any]:
-    """One portal row (JSON or either CSV dialect) as a warehouse record."""
-    key = str(row.get("id", "?"))
-    try:
-        return _record(row)
-    except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:  # by fuzzing
-        raise RecordError(SLUG, "row", key, str(exc)) from None
-
-
-def _record(row: dict[str, Any]) -> dict[str, Any]:
-    local = socrata.floating_timestamp(row.get("date"))
-    if local is None:
-        raise ValueError("no date")
-    latitude, longitude = socrata.point(row)
-    iucr = socrata.padded(row.get("iucr"), 4)
-    return {
-        "id": socrata.integer(row["id"]),
-        "case_number": row.get("case_number"),
-        "occurred_local": local,
-        "occurred_at": local.replace(tzinfo=TIME_ZONE).astimezone(UTC),
-        "block": row.get("block"),
-        "iucr": iucr,
-        "primary_type": row.get("primary_type"),
-        "description": row.get("description"),
-        "location_description": row.get("location_description") or None,
-        "arrest": socrata.boolean(row.get("arrest")),
-        "domestic": socrata.boolean(row.get("domestic")),
-        "beat": socrata.padded(row.get("beat"), 4),
-        "district": socrata.padded(row.get("district"), 3),
-        "ward": socrata.integer(row.get("ward")),
-        "community_area": socrata.integer(row.get("community_area")),
-        "fbi_code": row.get("fbi_code"),
-        "x_coordinate": socrata.number(row.get("x_coordinate")),
-        "y_coordinate": socrata.number(row.get("y_coordinate")),
-        "year": socrata.integer(row.get("year")),
-        "updated_on": socrata.floating_timestamp(row.get("updated_on")),
-        "latitude": latitude,
-        "longitude": longitude,
-        "offense_class": offense_class(row.get("primary_type"), iucr),
-        "portal_updated_at": socrata.floating_timestamp(row.get(":updated_at")),
-    }
-
-
-def offense_class(primary_type: str | None, iucr: str | None) -> str | None:
-    """'murder' (IUCR 0110), 'homicide_other' (other HOMICIDE codes) or None."""
-    if iucr in MURDER_IUCR:
-        return "murder"
-    if primary_type == "HOMICIDE" or iucr in OTHER_HOMICIDE_IUCR:
-        return "homicide_other"
-    return None

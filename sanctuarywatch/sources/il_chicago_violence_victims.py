@@ -15,12 +15,14 @@ Notes (dated):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import socrata
-from ..errors import RecordError
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import socrata, sqlnorm
 from ..http import Fetched, HttpClient
 from . import Options, Page, PageIterator, State
 
@@ -37,6 +39,60 @@ REQUIRED = ("unique_id", "date", "victimization_primary", "gunshot_injury_i")
 FIRST_DAY = date(2010, 1, 1)
 
 
+FIELDS = (
+    "unique_id",
+    "case_number",
+    "date",
+    "block",
+    "victimization_primary",
+    "incident_primary",
+    "gunshot_injury_i",
+    "victimization_iucr_cd",
+    "victimization_fbi_cd",
+    "zip_code",
+    "ward",
+    "community_area",
+    "area",
+    "district",
+    "beat",
+    "age",
+    "sex",
+    "race",
+    "location_description",
+    "updated",
+    "latitude",
+    "longitude",
+    "location",
+    ":id",
+    ":updated_at",
+)
+COLUMNS = (
+    sqlnorm.Column("unique_id", '"unique_id"', "CASE WHEN unique_id IS NULL THEN 'no unique_id' END"),
+    sqlnorm.text("case_number"),
+    sqlnorm.timestamp("occurred_local", "date", required=True),
+    sqlnorm.text("block"),
+    sqlnorm.text("victimization_primary"),
+    sqlnorm.text("incident_primary"),
+    sqlnorm.boolean("gunshot_injury", "gunshot_injury_i"),
+    sqlnorm.Column("is_homicide", "coalesce(upper(victimization_primary) = 'HOMICIDE', false)"),
+    sqlnorm.text("victimization_iucr_cd"),
+    sqlnorm.text("victimization_fbi_cd"),
+    sqlnorm.text("zip_code"),
+    sqlnorm.integer("ward"),
+    sqlnorm.text("community_area"),
+    sqlnorm.integer("area"),
+    sqlnorm.padded("district", 3),
+    sqlnorm.padded("beat", 4),
+    sqlnorm.text("age"),
+    sqlnorm.text("sex"),
+    sqlnorm.text("race"),
+    sqlnorm.text("location_description"),
+    sqlnorm.timestamp("updated", "updated_or_system"),
+    *sqlnorm.point(),
+)
+DERIVED = (sqlnorm.Column("occurred_at", sqlnorm.local_to_utc("occurred_local", str(TIME_ZONE))),)
+
+
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     url = options.base_url or URL
     where, order = socrata.window(options, state, FIRST_DAY)
@@ -47,73 +103,39 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
         where,
         order,
         options.page_size or DEFAULT_PAGE_SIZE,
+        FIELDS,
         select="*, :id, :updated_at",
     )
 
 
-def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
-    rows = socrata.parse_rows(fetched)
-    socrata.require(SLUG, fetched.url, rows, REQUIRED)
+def parse(fetched: Fetched, kind: str) -> pa.Table:
+    rows = socrata.read_page(fetched, FIELDS)
+    sqlnorm.require(SLUG, fetched.url, rows, REQUIRED)
     return rows
 
 
-def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str, Any]]]:
-    return {"il_chicago_violence_victims": [record(row) for row in rows]}
+def normalize(rows: pa.Table | list[dict[str, Any]], kind: str) -> dict[str, pa.Table]:
+    """Victim rows as records, normalised in DuckDB (value rules: sqlnorm). The update stamp
+    is the dataset's own `updated` field, else the portal's :updated_at."""
+    if not isinstance(rows, pa.Table):
+        rows = sqlnorm.rows_table(rows, FIELDS)
+    updated = rows.column("updated")
+    missing = pc.or_kleene(pc.is_null(updated), pc.equal(updated, ""))
+    stamp = pc.if_else(missing, rows.column(":updated_at"), updated)
+    rows = rows.append_column("updated_or_system", stamp)
+    return {"il_chicago_violence_victims": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED, "unique_id")}
 
 
-def advance(
-    state: State, page: Page, records: dict[str, list[dict[str, Any]]], options: Options
-) -> State:
+def advance(state: State, page: Page, records: dict[str, pa.Table], options: Options) -> State:
     """Watermark: newest `updated` value seen (the dataset's own update stamp)."""
-    stamps = [r["updated"] for r in records.get("il_chicago_violence_victims", []) if r["updated"]]
+    table = records["il_chicago_violence_victims"]
+    stamps = [s for s in (pc.max(table.column("updated")).as_py(),) if s is not None]
     if state.watermark:
         stamps.append(datetime.fromisoformat(state.watermark))
-    events = [r["occurred_local"] for r in records.get("il_chicago_violence_victims", [])]
+    events = [e for e in (pc.max(table.column("occurred_local")).as_py(),) if e is not None]
     if state.complete_through:
         events.append(state.complete_through)
     return State(
         watermark=max(stamps).isoformat() if stamps else None,
         complete_through=max(events, default=None),
     )
-
-
-def record(row: dict[str, Any]) -> dict[str, Any]:
-    key = str(row.get("unique_id", "?"))
-    try:
-        return _record(row)
-    except (TypeError, ValueError) as exc:
-        raise RecordError(SLUG, "row", key, str(exc)) from None
-
-
-def _record(row: dict[str, Any]) -> dict[str, Any]:
-    local = socrata.floating_timestamp(row.get("date"))
-    if local is None:
-        raise ValueError("no date")
-    latitude, longitude = socrata.point(row)
-    primary = (row.get("victimization_primary") or "").upper()
-    return {
-        "unique_id": str(row["unique_id"]),
-        "case_number": row.get("case_number"),
-        "occurred_local": local,
-        "occurred_at": local.replace(tzinfo=TIME_ZONE).astimezone(UTC),
-        "block": row.get("block"),
-        "victimization_primary": row.get("victimization_primary"),
-        "incident_primary": row.get("incident_primary"),
-        "gunshot_injury": socrata.boolean(row.get("gunshot_injury_i")),
-        "is_homicide": primary == "HOMICIDE",
-        "victimization_iucr_cd": row.get("victimization_iucr_cd"),
-        "victimization_fbi_cd": row.get("victimization_fbi_cd"),
-        "zip_code": row.get("zip_code"),
-        "ward": socrata.integer(row.get("ward")),
-        "community_area": row.get("community_area"),
-        "area": socrata.integer(row.get("area")),
-        "district": socrata.padded(row.get("district"), 3),
-        "beat": socrata.padded(row.get("beat"), 4),
-        "age": row.get("age"),
-        "sex": row.get("sex"),
-        "race": row.get("race"),
-        "location_description": row.get("location_description"),
-        "updated": socrata.floating_timestamp(row.get("updated") or row.get(":updated_at")),
-        "latitude": latitude,
-        "longitude": longitude,
-    }
