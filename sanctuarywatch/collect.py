@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import secrets
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -25,7 +28,7 @@ import duckdb
 from . import claims, sources
 from .archive import Archive, Entry
 from .errors import RecordError, SanctuaryWatchError
-from .http import HttpClient, redact
+from .http import Fetched, HttpClient, redact
 from .sources import Options, Page, State
 from .warehouse import LoadCounts, Stage
 
@@ -72,12 +75,14 @@ def collect(
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
         state = read_state(con, slug)
-        for page in source.fetch(client, options, state):
-            entry = archive.put(page.fetched, result.run_id, page.kind)
-            records = loader.add(page, entry)
-            state = source.advance(state, page, records, options)
-            if progress:
-                progress(loader.pages, loader.rows)
+        with _ahead(source.fetch(client, options, state)) as pages, _Writer(archive) as writer:
+            for page in pages:
+                entry = writer.put(page.fetched, result.run_id, page.kind)
+                records = loader.add(page, entry)
+                state = source.advance(state, page, records, options)
+                if progress:
+                    progress(loader.pages, loader.rows)
+            writer.wait()  # every raw response is on disk before the load can commit
         result.requests = client.requests_made - before
         _finish(con, loader, result, state)
         con.execute("COMMIT")
@@ -85,6 +90,77 @@ def collect(
         _abort(con, result, exc, client.requests_made - before)
         raise
     return result
+
+
+_END = object()
+
+
+@contextlib.contextmanager
+def _ahead(pages: Iterator[Page]) -> Iterator[Iterator[Page]]:
+    """The source's pages, fetched one ahead in a worker thread.
+
+    While DuckDB normalises and stages page N, the worker is already downloading and parsing
+    page N+1 (both release the GIL), which is most of why a load runs near DuckDB's own speed
+    (BENCHMARKS.md). The worker never touches the warehouse; its errors are raised here, in
+    order. On leaving early the worker is told to stop after its current request.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                handoff.put(item, timeout=0.1)
+                return True
+        return False
+
+    def work() -> None:
+        try:
+            for page in pages:
+                if not offer(page):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    def consume() -> Iterator[Page]:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    worker = threading.Thread(target=work, name="sanctuarywatch-fetch", daemon=True)
+    worker.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+
+
+class _Writer:
+    """Writes raw responses to the archive in a worker thread (gzip releases the GIL), in
+    fetch order; `wait` returns once all are written, or raises the first failure."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sanctuarywatch-archive")
+        self.pending: list[Future[None]] = []
+
+    def put(self, fetched: Fetched, run_id: str, kind: str) -> Entry:
+        entry = self.archive.entry(fetched, run_id, kind)
+        self.pending.append(self.pool.submit(self.archive.store, entry, fetched.body))
+        return entry
+
+    def wait(self) -> None:
+        for future in self.pending:
+            future.result()
+        self.pending.clear()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Loader:

@@ -48,27 +48,52 @@ def literal(text: str) -> str:
 
 @dataclass(frozen=True)
 class Column:
-    """One warehouse column: its SQL value, and the SQL text of a problem (NULL when fine)."""
+    """One warehouse column: its SQL value, the SQL text of its problem (NULL when fine), and
+    the raw fields it reads cleaned (see `clean`)."""
 
     name: str
     value: str
     problem: str | None = None
+    cleans: tuple[str, ...] = ()
 
 
-def _trimmed(field: str) -> str:
-    return f"trim({quoted(field)}, {literal(_SPACE)})"
+def clean(field: str) -> str:
+    """The field with blanks ('', 'nan', 'NaN') as NULL. `normalize` computes it once per
+    field in an inner query. It is not trimmed (trimming every value made pages several times
+    slower): DuckDB's casts ignore surrounding whitespace, and flags and codes trim their own."""
+    return quoted(f"~{field}")
 
 
-def blank(field: str) -> str:
-    return f"({quoted(field)} IS NULL OR {_trimmed(field)} IN ('', 'nan', 'NaN'))"
+def _cleaning(field: str) -> str:
+    return f"CASE WHEN {quoted(field)} IN ('', 'nan', 'NaN') THEN NULL ELSE {quoted(field)} END"
 
 
-def _checked(name: str, field: str, value: str, what: str, required: bool = False) -> Column:
-    """A column whose non-blank raw value must parse; blank is NULL (or a problem if required)."""
+def value_of(name: str) -> str:
+    """A column's computed value, as problems refer to it (computed once, then tested)."""
+    return quoted(f"={name}")
+
+
+def _checked(
+    name: str,
+    field: str,
+    value: str,
+    what: str,
+    required: bool = False,
+    also_null: str | None = None,
+) -> Column:
+    """A column whose non-blank raw value must parse; blank is NULL (or a problem if required).
+    The tests after the first run only on rows whose value came out NULL, so they cost little;
+    `also_null` is raw text that may read as NULL ('unknown' for a flag)."""
+    raw = clean(field)
+    blank = f"{raw} IS NULL OR trim({raw}, {literal(_SPACE)}) IN ('', 'nan', 'NaN')"
+    missing = literal(f"no {field}") if required else "NULL"
+    allowed = f"WHEN lower(trim({raw})) = {literal(also_null)} THEN NULL " if also_null else ""
     bad = f"{literal(f'{field}: not {what}: ')} || {quoted(field)}"
-    missing = f"WHEN {blank(field)} THEN {literal(f'no {field}')} " if required else ""
-    problem = f"CASE {missing}WHEN NOT {blank(field)} AND ({value}) IS NULL THEN {bad} END"
-    return Column(name, f"CASE WHEN {blank(field)} THEN NULL ELSE {value} END", problem)
+    problem = (
+        f"CASE WHEN {value_of(name)} IS NOT NULL THEN NULL WHEN {blank} THEN {missing} "
+        f"{allowed}ELSE {bad} END"
+    )
+    return Column(name, value, problem, (field,))
 
 
 def text(name: str, field: str | None = None, empty_is_null: bool = False) -> Column:
@@ -82,10 +107,10 @@ def integer(
 ) -> Column:
     """'18', '18.0' (pandas) and 18 give 18; '18.5' is a problem, not 19."""
     field = field or name
-    number = f"TRY_CAST({_trimmed(field)} AS DOUBLE)"
+    number = f"TRY_CAST({clean(field)} AS DOUBLE)"
     value = (
         f"CASE WHEN {number} = trunc({number}) THEN "
-        f"coalesce(TRY_CAST({_trimmed(field)} AS {sql_type}), TRY_CAST({number} AS {sql_type})) "
+        f"coalesce(TRY_CAST({clean(field)} AS {sql_type}), TRY_CAST({number} AS {sql_type})) "
         "END"
     )
     return _checked(name, field, value, "a whole number", required)
@@ -93,26 +118,24 @@ def integer(
 
 def number(name: str, field: str | None = None) -> Column:
     field = field or name
-    return _checked(name, field, f"TRY_CAST({_trimmed(field)} AS DOUBLE)", "a number")
+    return _checked(name, field, f"TRY_CAST({clean(field)} AS DOUBLE)", "a number")
 
 
 def boolean(name: str, field: str | None = None) -> Column:
+    """true/t/y/yes/1 and false/f/n/no/0 in any case; 'unknown' is NULL, anything else bad."""
     field = field or name
-    flag = f"lower({_trimmed(field)})"
+    flag = f"lower(trim({clean(field)}))"
     value = (
         f"CASE WHEN {flag} IN ('true', 't', 'y', 'yes', '1') THEN true "
         f"WHEN {flag} IN ('false', 'f', 'n', 'no', '0') THEN false END"
     )
-    unknown = f"lower({_trimmed(field)}) = 'unknown'"
-    column = _checked(name, field, value, "a boolean")
-    problem = f"CASE WHEN NOT ({unknown}) THEN {column.problem} END"
-    return Column(name, column.value, problem)
+    return _checked(name, field, value, "a boolean", also_null="unknown")
 
 
 def timestamp(name: str, field: str | None = None, required: bool = False) -> Column:
     """SODA floating time or the portal CSV's US format, as naive local time."""
     field = field or name
-    raw = _trimmed(field)
+    raw = clean(field)
     value = (
         f"CASE WHEN contains({raw}, '/') THEN try_strptime({raw}, {literal(_US_TIMESTAMP)}) "
         f"ELSE TRY_CAST(rtrim({raw}, 'Z') AS TIMESTAMP) END"
@@ -123,10 +146,13 @@ def timestamp(name: str, field: str | None = None, required: bool = False) -> Co
 def padded(name: str, width: int, field: str | None = None) -> Column:
     """Beat and district codes: '221', '221.0' and '0221' all give '0221' for width 4."""
     field = field or name
-    raw = _trimmed(field)
-    code = f"CASE WHEN regexp_full_match({raw}, '[0-9]+\\.0+') THEN split_part({raw}, '.', 1) ELSE {raw} END"
+    raw = f"trim({clean(field)})"
+    code = (
+        f"CASE WHEN regexp_full_match({raw}, '[0-9]+\\.0+') THEN split_part({raw}, '.', 1) "
+        f"ELSE {raw} END"
+    )
     value = f"CASE WHEN length({code}) >= {width} THEN {code} ELSE lpad({code}, {width}, '0') END"
-    return Column(name, f"CASE WHEN {blank(field)} THEN NULL ELSE {value} END")
+    return Column(name, f"nullif({value}, '')", None, (field,))
 
 
 def point(latitude: str = "latitude", longitude: str = "longitude") -> list[Column]:
@@ -143,7 +169,7 @@ def point(latitude: str = "latitude", longitude: str = "longitude") -> list[Colu
             f"CASE WHEN {from_location} THEN TRY_CAST(json_extract_string({location}, {path}) "
             f"AS DOUBLE) ELSE {column.value} END"
         )
-        return Column(column.name, value, column.problem)
+        return Column(column.name, value, column.problem, (latitude, longitude))
 
     return [coordinate(lat, 1), coordinate(lon, 0)]
 
@@ -228,11 +254,16 @@ def normalize(
 ) -> pa.Table:
     """Run the columns over a page in DuckDB; the first problem found is a RecordError."""
     problems = [c.problem for c in columns if c.problem]
-    base = ", ".join(f"{c.value} AS {quoted(c.name)}" for c in columns)
+    cleaned = dict.fromkeys(field for c in columns for field in c.cleans)
+    cleaning = "".join(f", {_cleaning(f)} AS {clean(f)}" for f in cleaned)
+    values = "".join(f", {c.value} AS {value_of(c.name)}" for c in columns)
+    named = ", ".join(f"{value_of(c.name)} AS {quoted(c.name)}" for c in columns)
     extra = "".join(f", {c.value} AS {quoted(c.name)}" for c in derived)
     sql = (
-        f"SELECT *{extra} FROM (SELECT {base}, coalesce({', '.join(problems) or 'NULL'}) "
-        f"AS _problem, CAST({quoted(key)} AS VARCHAR) AS _key FROM raw)"
+        f"SELECT *{extra} FROM ("
+        f"SELECT {named}, coalesce({', '.join(problems) or 'NULL'}) AS _problem, "
+        f"CAST({quoted(key)} AS VARCHAR) AS _key FROM ("
+        f"SELECT *{values} FROM (SELECT *{cleaning} FROM raw)))"
     )
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")  # instants come out in UTC, whatever the machine
