@@ -25,6 +25,8 @@ TIME_ZONE = ZoneInfo("America/New_York")
 PREPARED = re.compile(r"as prepared for delivery", re.I)
 SHOWN_DATE = re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}")
 NUMBER_TEXT = re.compile(r"Press Release Number:\s*([0-9A-Za-z-]+)")
+PAGE_END = re.compile(rb"</html>\s*(?:<!--.*?-->\s*)*\Z", re.I | re.S)
+TAIL = 16384  # bytes in which to look for the page's end (Wayback's comments fit in 2 KB)
 CURRENT = {
     "title": "h1.page-title",
     "date": ".node-date time",
@@ -46,6 +48,21 @@ OLD = {
 
 def soup(body: bytes) -> BeautifulSoup:
     return BeautifulSoup(body, "lxml")
+
+
+def whole(body: bytes, where: str) -> BeautifulSoup:
+    """The page parsed, once it is known to be all there.
+
+    An HTML parser closes whatever a cut-off page leaves open, so an answer cut short parsed
+    into a speech with half its text, or a listing without its last items (found by the fault
+    matrix, 2026-11). justice.gov pages end with </html>, followed at most by comments (the
+    Wayback Machine appends some to its copies).
+    """
+    if not PAGE_END.search(body[-TAIL:]):
+        raise LayoutError(
+            SOURCE, where, "a whole page, ending with </html>", f"one ending {body[-40:]!r}"
+        )
+    return soup(body)
 
 
 def one(page: Tag, selector: str, where: str, layout: str) -> Tag:
@@ -78,7 +95,15 @@ def layout_of(page: BeautifulSoup, where: str) -> str:
 
 
 def listing(page: BeautifulSoup, where: str) -> list[dict[str, Any]]:
-    """Items of a listing page: {url, title, date}. A page with no views-row has no items."""
+    """Items of a listing page: {url, title, date}. A page with no views-row has no items,
+    but it must be a listing: Drupal wraps every view in div.view (div.view-content holds its
+    rows). An error page served with status 200 was taken for the end of the list (found by
+    the fault matrix, 2026-11)."""
+    if not page.select("div.view, div.view-content"):
+        shown = collapse(page.title.get_text()) if page.title else None
+        raise LayoutError(
+            SOURCE, where, "a listing (div.view or div.view-content)", f"page title {shown!r}"
+        )
     rows = page.select("div.views-row")
     items = [_listing_item(row, where) for row in rows]
     return [item for item in items if item is not None]

@@ -16,6 +16,8 @@ normal answer of the wrapped route. Faults:
     rename      the normal rows with one field renamed
     empty       200 with an empty JSON array
     repeat      the answer of an earlier request again (a page served twice)
+    edit        the normal answer with its body passed through `edit` (a protocol's own
+                renamed field or empty page: scripts/loopback_faults_protocols.py)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -54,6 +56,7 @@ class Fault:
     seconds: float = 0.0
     rename: tuple[str, str] = ("", "")
     request: int = 0  # for `repeat`: which earlier request's answer to send again
+    edit: Callable[[bytes], bytes] | None = None  # for `edit`: normal body -> served body
 
 
 @dataclass
@@ -122,6 +125,8 @@ def _handler(route: Route, plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
                 self._send(200, content_type, b"[]\n")
             elif kind == "repeat":
                 self._send(*plan.answers[fault.request])
+            elif kind == "edit" and fault.edit is not None:
+                self._send(status, content_type, fault.edit(body))
             else:
                 raise ValueError(f"unknown fault {kind!r}")
 
@@ -158,7 +163,8 @@ def serve_faults(route: Route, plan: FaultPlan) -> Iterator[str]:
     """Serve `route` with `plan`'s faults on 127.0.0.1; yield the base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(route, plan))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits up to one interval, and the matrix starts hundreds of servers
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

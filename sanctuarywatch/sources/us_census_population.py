@@ -51,6 +51,7 @@ DEFAULT_FILES = (
 GEO_TYPES = {"040": "state", "050": "county", "162": "place"}
 AFF_ESTIMATE = re.compile(r"Population Estimate \(as of July 1\) - (\d{4})$")
 FLAT_ESTIMATE = re.compile(r"POPESTIMATE(\d{4})$")
+FLAT_GEO = frozenset({"SUMLEV", "STATE", "COUNTY", "STNAME"})  # the geography of co- and sub-est
 FIXED = {
     "CENSUS2010POP": ("census", 2010),
     "ESTIMATESBASE2010": ("estimates_base", 2010),
@@ -83,11 +84,26 @@ def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
     if not lines:
         raise LayoutError(SLUG, fetched.url, "a CSV with a header", "an empty file")
     header = _unique(lines[0])
-    if not ({"SUMLEV", "STATE"} <= set(header) or "Target Geo Id2" in header):
-        raise LayoutError(SLUG, fetched.url, "a SUMLEV or Target Geo Id2 column", str(header[:6]))
+    if not (set(header) >= FLAT_GEO or "Target Geo Id2" in header):
+        expected = f"the columns {', '.join(sorted(FLAT_GEO))}, or Target Geo Id2"
+        raise LayoutError(SLUG, fetched.url, expected, str(header[:8]))
     if not any(AFF_ESTIMATE.match(h) or FLAT_ESTIMATE.match(h) for h in header):
         raise LayoutError(SLUG, fetched.url, "population estimate columns", str(header[:12]))
-    return [dict(zip(header, line, strict=True)) for line in lines[1:] if line]
+    return _rows(fetched.url, header, lines[1:], text)
+
+
+def _rows(url: str, header: list[str], lines: list[list[str]], text: str) -> list[dict[str, Any]]:
+    """Rows as dicts, once the file is known to be whole: a file cut short mid-row had too few
+    fields (a ValueError escaped), and one cut inside its last value parsed into a wrong
+    figure (both found by the fault matrix, 2026-11). The Census's files end with a line
+    break."""
+    short = next((n for n, line in enumerate(lines, 2) if line and len(line) != len(header)), 0)
+    if short or not text.endswith(("\n", "\r")):
+        found = f"line {short} with another number of fields" if short else "no final line break"
+        raise LayoutError(
+            SLUG, url, f"{len(header)} fields a row, a whole file", f"{found}: cut short?"
+        )
+    return [dict(zip(header, line, strict=True)) for line in lines if line]
 
 
 def _unique(header: list[str]) -> list[str]:
@@ -103,10 +119,18 @@ def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str,
     vintage = int(kind.removeprefix("vintage:"))
     records = []
     for row in rows:
-        geo = _aff_geo(row) if "Target Geo Id2" in row else _flat_geo(row)
+        geo = _geo(row)
         if geo is not None:
             records += [geo | figure | {"vintage": vintage} for figure in _figures(row)]
     return {"us_census_population": records}
+
+
+def _geo(row: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return _aff_geo(row) if "Target Geo Id2" in row else _flat_geo(row)
+    except KeyError as exc:
+        key = row.get("NAME") or row.get("CTYNAME") or row.get("Target Geo Id2")
+        raise RecordError(SLUG, "geography columns", str(key), f"no column {exc}") from None
 
 
 def _flat_geo(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -114,8 +138,10 @@ def _flat_geo(row: dict[str, Any]) -> dict[str, Any] | None:
     level = row["SUMLEV"].zfill(3)
     if level not in GEO_TYPES:
         return None
-    state, county = row["STATE"].zfill(2), row.get("COUNTY", "0").zfill(3)
-    place = row.get("PLACE", "0").zfill(5)
+    # COUNTY and PLACE are read, never defaulted: a file with the column renamed gave every
+    # county the code 000 (found by the fault matrix, 2026-11). co-est has no PLACE column.
+    state, county = row["STATE"].zfill(2), row["COUNTY"].zfill(3)
+    place = row["PLACE"].zfill(5) if level == "162" else "00000"
     local = row.get("NAME") or row.get("CTYNAME") or ""
     code = {"040": state, "050": state + county, "162": state + place}[level]
     name = row["STNAME"] if level == "040" else f"{local}, {row['STNAME']}"

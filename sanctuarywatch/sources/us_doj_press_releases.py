@@ -73,11 +73,28 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
         yield Page(KIND, fetched, rows)
         served = envelope(fetched)["metadata"]["resultset"]
         size = int(served["pagesize"])
-        if len(rows) < size or (page + 1) * size >= int(served["count"]):
+        if (page + 1) * size >= int(served["count"]):
             return
+        check_page_full(fetched.url, rows, size, int(served["count"]))
         if int(rows[-1][sort]) < stop:
             return
         page += 1
+
+
+def check_page_full(url: str, rows: list[dict[str, Any]], size: int, count: int) -> None:
+    """A short page before the end the API itself reports is not the end of the data.
+
+    Found by the fault matrix (2026-11): an empty page in the middle of a walk ended it as a
+    success, and since walks go newest first, the watermark (the newest `changed` seen) then
+    moved past the records never fetched, so no later incremental run would ask for them.
+    """
+    if len(rows) < size:
+        raise LayoutError(
+            SLUG,
+            url,
+            f"{size} records a page until the {count} the API counts",
+            f"{len(rows)} on a page before the last: the walk would stop short",
+        )
 
 
 def _plan(options: Options, state: State) -> tuple[str, int]:

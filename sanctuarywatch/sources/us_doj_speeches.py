@@ -18,6 +18,10 @@ Notes (dated):
   (`.node-location`, Drupal 7 `.field--name-field-speech-location`) is not named in our notes
   on the site: an assumption, tested on constructed pages only.
 - The site is behind Akamai bot protection: the HTTP layer raises BotWallError; no evasion.
+- Past the last listing page, Drupal's pager (Drupal 7 and Views alike) clamps the page number
+  and serves the last page again; the listing has no count. A listing page with the items of
+  the one before therefore ends the walk, as an empty one does; until 2026-11 it had its
+  speeches fetched again, page after page, up to `max_pages` (found by the fault matrix).
 """
 
 from __future__ import annotations
@@ -50,10 +54,14 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Listing pages newest first; each speech in the window; stop past the window's start."""
     base = options.base_url or URL
     start, end = _window(options, state)
+    previous: list[str] = []
     for number in range(int(options.extra.get("max_pages", 1000))):
         listing = client.get(SLUG, base, params={"page": str(number)})
         items = parse(listing, "listing")
         yield Page("listing", listing, items)
+        if items and [item["url"] for item in items] == previous:
+            return  # Drupal's pager answers past the last page with the last page again
+        previous = [item["url"] for item in items]
         for item in items:
             if start <= item["date"] and (end is None or item["date"] < end):
                 detail = client.get(SLUG, urljoin(base, item["url"]))
@@ -72,7 +80,7 @@ def _window(options: Options, state: State) -> tuple[date, date | None]:
 
 def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
     """kind 'listing': the items of a listing page; kind 'speech': one speech page."""
-    soup = doj_html.soup(fetched.body)
+    soup = doj_html.whole(fetched.body, fetched.url)
     if kind == "listing":
         return doj_html.listing(soup, fetched.url)
     return [doj_html.detail(soup, fetched.url)]
