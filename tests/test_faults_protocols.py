@@ -40,6 +40,7 @@ from sanctuarywatch.errors import (
 from sanctuarywatch.http import HttpClient, HttpSettings
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_census_population as census
+from sanctuarywatch.sources import us_doj_speeches as speeches
 
 sys.path.insert(0, str(TESTS.parent / "scripts"))
 from loopback_doj import BOT_WALL, DRUPAL_404
@@ -83,8 +84,9 @@ class LoopbackClient(HttpClient):
 @dataclass(frozen=True)
 class Protocol:
     """One source's protocol on the loopback server: a smaller load to prime the warehouse
-    with, the load every case makes, and the request a single-request fault hits (one after
-    the first, so a page is already staged when the fault comes)."""
+    with, the load every case makes, the request the shared faults hit (where a load makes
+    several, not the first, so a page is already staged when the fault comes), the error
+    pages its host would show, and the cases only this protocol has."""
 
     slug: str
     primed: Callable[[str], Options]
@@ -133,7 +135,6 @@ def _edit(edit: Callable[[bytes], bytes]) -> Fault:
     return Fault("edit", edit=edit)
 
 
-SPEECH_TITLE = replaced(b'class="news-title"', b'class="teaser-title"')
 PROTOCOLS = {
     "doj_press": Protocol(  # pages 0-2 of 4 records (of 43) back to 2014-05-20; primed: page 0
         slug="us_doj_press_releases",
@@ -161,7 +162,10 @@ PROTOCOLS = {
                 {3: Fault("html", body=DRUPAL_404)},
                 LayoutError,
             ),
-            "renamed field (listing title link)": ({2: _edit(SPEECH_TITLE)}, LayoutError),
+            "renamed field (listing title link)": (
+                {2: _edit(replaced(b'class="news-title"', b'class="teaser-title"'))},
+                LayoutError,
+            ),
             "renamed field (speech page title)": (
                 {3: _edit(replaced(b'class="page-title"', b'class="node-title"'))},
                 LayoutError,
@@ -428,6 +432,15 @@ def test_a_census_file_cut_inside_its_last_value_is_a_layout_error() -> None:
     cut = body.rstrip(b"\n")[:-3]  # 2716940 -> 2716: same number of fields, a wrong figure
     with pytest.raises(LayoutError, match="cut short"):
         census.parse(fetched(census.SLUG, cut, content_type="text/csv"), "vintage:2019")
+
+
+def test_a_whole_speech_page_may_end_in_comments_but_a_cut_one_is_a_layout_error() -> None:
+    page = TESTS / "fixtures" / speeches.SLUG / "current_speech_miami_2017-08-16.CONSTRUCTED.html"
+    body = page.read_bytes() + b"\n<!--\n     FILE ARCHIVED ON 12:00:00 Aug 17, 2017\n-->\n"
+    assert speeches.parse(fetched(speeches.SLUG, body, content_type="text/html"), "speech")
+    with pytest.raises(LayoutError, match="ending with </html>"):
+        cut = body[: body.index(b"</main>")]
+        speeches.parse(fetched(speeches.SLUG, cut, content_type="text/html"), "speech")
 
 
 # ---- a reader beside the jobs ----------------------------------------------------------

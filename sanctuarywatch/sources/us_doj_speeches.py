@@ -18,10 +18,11 @@ Notes (dated):
   (`.node-location`, Drupal 7 `.field--name-field-speech-location`) is not named in our notes
   on the site: an assumption, tested on constructed pages only.
 - The site is behind Akamai bot protection: the HTTP layer raises BotWallError; no evasion.
-- Past the last listing page, Drupal's pager (Drupal 7 and Views alike) clamps the page number
-  and serves the last page again; the listing has no count. A listing page with the items of
-  the one before therefore ends the walk, as an empty one does; until 2026-11 it had its
-  speeches fetched again, page after page, up to `max_pages` (found by the fault matrix).
+- The listing gives no count, and past its last page Drupal's full pager (Drupal 7's pager
+  and Views alike) clamps the page number: the last page comes again, not an empty one. A
+  listing page with the items of the one before therefore ends the walk, as an empty one
+  does; until 2026-11 its speeches were fetched again, page after page, up to `max_pages`
+  (found by the fault matrix).
 """
 
 from __future__ import annotations
