@@ -39,16 +39,15 @@ def _peak_mb() -> float:
 
 
 def child_collect(db: str, url: str, mode: str) -> dict[str, Any]:
-    """The collector end to end, exactly as a user runs it (HTTP, archive, parse, load)."""
+    """The collector end to end, exactly as a user runs it (HTTP, archive, parse, load), with
+    the source's own page size."""
     from sanctuarywatch import warehouse
     from sanctuarywatch.archive import Archive
     from sanctuarywatch.collect import collect
     from sanctuarywatch.http import HttpClient, HttpSettings
     from sanctuarywatch.sources import Options
 
-    options = Options(
-        mode=mode, page_size=PAGE, base_url=url + RESOURCE, extra={"all_crimes": True}
-    )
+    options = Options(mode=mode, base_url=url + RESOURCE, extra={"all_crimes": True})
     con = warehouse.connect(db)
     started = time.perf_counter()
     with HttpClient(HttpSettings(requests_per_second={"127.0.0.1": 1000.0})) as client:

@@ -74,6 +74,7 @@ def connect(
         con = duckdb.connect(target, read_only=read_only, config=config)
     except duckdb.IOException as exc:
         raise ConfigError(target, f"cannot open the warehouse: {exc}") from None
+    con.execute("SET enable_progress_bar = false")  # it would print into logs and pipes
     if not read_only:
         migrate(con)
     return con

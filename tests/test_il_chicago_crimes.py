@@ -213,7 +213,9 @@ def test_backfill_pages_through_the_portal(
 def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    everything = Options(mode="backfill", page_size=1000, base_url=PORTAL_2016_2017)
+    everything = Options(
+        mode="backfill", end=date(2018, 1, 1), page_size=1000, base_url=PORTAL_2016_2017
+    )
     with HttpClient() as client:
         first = collect(con, archive, client, source.SLUG, everything)
         loaded = con.execute("SELECT now()").fetchone()[0]  # type: ignore[index]

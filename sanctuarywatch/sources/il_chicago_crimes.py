@@ -36,7 +36,10 @@ FORMAT = "Socrata SODA JSON"
 CADENCE = "daily, 7-day lag"
 TABLES = {"il_chicago_crimes": ("id",)}
 REQUESTS_PER_SECOND = 5.0
-DEFAULT_PAGE_SIZE = 50_000
+# 20,000 rows a page, not the portal's maximum of 50,000: a load holds about two pages at a
+# time (one parsed ahead), and at 50,000 that alone cost ~130 MB more peak memory for no
+# measurable speed (BENCHMARKS.md). A full history (8M rows) is 400 requests.
+DEFAULT_PAGE_SIZE = 20_000
 TIME_ZONE = ZoneInfo("America/Chicago")
 REQUIRED = ("id", "date", "iucr", "primary_type")
 MURDER_IUCR = frozenset({"0110"})
