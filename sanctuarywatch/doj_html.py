@@ -25,8 +25,6 @@ TIME_ZONE = ZoneInfo("America/New_York")
 PREPARED = re.compile(r"as prepared for delivery", re.I)
 SHOWN_DATE = re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}")
 NUMBER_TEXT = re.compile(r"Press Release Number:\s*([0-9A-Za-z-]+)")
-PAGE_END = re.compile(rb"</html>\s*(?:<!--.*?-->\s*)*\Z", re.I | re.S)
-TAIL = 16384  # bytes in which to look for the page's end (Wayback's comments fit in 2 KB)
 CURRENT = {
     "title": "h1.page-title",
     "date": ".node-date time",
@@ -58,11 +56,26 @@ def whole(body: bytes, where: str) -> BeautifulSoup:
     matrix, 2026-11). justice.gov pages end with </html>, followed at most by comments (the
     Wayback Machine appends some to its copies).
     """
-    if not PAGE_END.search(body[-TAIL:]):
+    if not _ends_whole(body):
         raise LayoutError(
             SOURCE, where, "a whole page, ending with </html>", f"one ending {body[-40:]!r}"
         )
     return soup(body)
+
+
+def _ends_whole(body: bytes) -> bool:
+    """</html> at the end, once trailing comments and white space are taken off (by index:
+    slicing off one comment at a time would copy the page once per comment)."""
+    end = _before_space(body, len(body))
+    while body.endswith(b"-->", 0, end) and (start := body.rfind(b"<!--", 0, end)) >= 0:
+        end = _before_space(body, start)
+    return body[max(0, end - 7) : end].lower() == b"</html>"
+
+
+def _before_space(body: bytes, end: int) -> int:
+    while end and body[end - 1 : end].isspace():
+        end -= 1
+    return end
 
 
 def one(page: Tag, selector: str, where: str, layout: str) -> Tag:
