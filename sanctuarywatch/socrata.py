@@ -114,9 +114,7 @@ def read_page(fetched: Fetched, fields: Sequence[str]) -> pa.Table:
         found = f"an HTML page (title {title.group(1).strip()[:80]!r})" if title else "an HTML page"
         raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", found)
     if body[:1] == b"{":
-        raise LayoutError(
-            fetched.source, fetched.url, "a JSON array of rows", _error_object(body)
-        )
+        raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", _error_object(body))
     return sqlnorm.read_json_rows(fetched.source, fetched.url, body, fields)
 
 

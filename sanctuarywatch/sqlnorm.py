@@ -179,7 +179,9 @@ def local_to_utc(local: str, zone: str) -> str:
     as its first occurrence, as Python's zoneinfo does (fold=0), so older loads hash alike."""
     first = f"timezone({literal(zone)}, {local})"
     earlier = f"({first} - INTERVAL 1 HOUR)"
-    return f"CASE WHEN timezone({literal(zone)}, {earlier}) = {local} THEN {earlier} ELSE {first} END"
+    return (
+        f"CASE WHEN timezone({literal(zone)}, {earlier}) = {local} THEN {earlier} ELSE {first} END"
+    )
 
 
 # ---- reading pages ------------------------------------------------------------------------

@@ -67,7 +67,9 @@ FIELDS = (
     ":updated_at",
 )
 COLUMNS = (
-    sqlnorm.Column("unique_id", '"unique_id"', "CASE WHEN unique_id IS NULL THEN 'no unique_id' END"),
+    sqlnorm.Column(
+        "unique_id", '"unique_id"', "CASE WHEN unique_id IS NULL THEN 'no unique_id' END"
+    ),
     sqlnorm.text("case_number"),
     sqlnorm.timestamp("occurred_local", "date", required=True),
     sqlnorm.text("block"),
@@ -123,7 +125,9 @@ def normalize(rows: pa.Table | list[dict[str, Any]], kind: str) -> dict[str, pa.
     missing = pc.or_kleene(pc.is_null(updated), pc.equal(updated, ""))
     stamp = pc.if_else(missing, rows.column(":updated_at"), updated)
     rows = rows.append_column("updated_or_system", stamp)
-    return {"il_chicago_violence_victims": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED, "unique_id")}
+    return {
+        "il_chicago_violence_victims": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED, "unique_id")
+    }
 
 
 def advance(state: State, page: Page, records: dict[str, pa.Table], options: Options) -> State:
