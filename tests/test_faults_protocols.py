@@ -313,20 +313,20 @@ class Warehouses:
     @contextlib.contextmanager
     def primed(self, name: str, into: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         if name not in self.files:
-            self.files[name] = self._load(name, PROTOCOLS[name].primed)
+            self.files[name] = self._load(name, "primed")
         yield from self._open_copy(self.files[name], into)
 
     def clean(self, name: str) -> Rows:
         if name not in self.clean_facts:
-            with contextlib.closing(
-                duckdb.connect(str(self._load(name, PROTOCOLS[name].full)))
-            ) as con:
+            with contextlib.closing(duckdb.connect(str(self._load(name, "full")))) as con:
                 self.clean_facts[name] = facts(con, PROTOCOLS[name].slug)
         return self.clean_facts[name]
 
-    def _load(self, name: str, options: Callable[[str], Options]) -> Path:
-        target = self.root / f"{name}-{len(list(self.root.iterdir()))}.duckdb"
+    def _load(self, name: str, which: str) -> Path:
+        """A copy of the template with the protocol's `primed` or `full` load, fault-free."""
+        target = self.root / f"{name}-{which}.duckdb"
         shutil.copyfile(self.template, target)
+        options = getattr(PROTOCOLS[name], which)
         with contextlib.closing(warehouse.connect(target)) as con:
             with serve_faults(protocol_routes(), FaultPlan()) as url:
                 result = load(con, Archive(self.root / "raw"), PROTOCOLS[name].slug, options(url))
