@@ -78,6 +78,7 @@ def collect(
     _fewer_malloc_arenas()
     try:
         con.execute(f"SET memory_limit = '{load_memory_limit()}'")
+        con.execute("SET preserve_insertion_order = false")  # lets big inserts stream
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
         state = read_state(con, slug)
@@ -98,6 +99,7 @@ def collect(
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute("RESET memory_limit")
+            con.execute("RESET preserve_insertion_order")
     return result
 
 

@@ -213,14 +213,19 @@ class Stage:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> None:
         self.con, self.table, self.key = con, table, tuple(key)
-        self.columns = [name for name, _ in fact_columns(con, table)]
+        typed = fact_columns(con, table)
+        self.columns = [name for name, _ in typed]
+        # the record hash is computed as each page is staged, over the values as the table
+        # types them (so it equals the hash of the stored version), not in one pass at merge
+        row = ", ".join(f"CAST({name} AS {kind})" for name, kind in typed)
+        self.record_hash = f"md5(CAST(ROW({row}) AS VARCHAR))"
         self.name = f"stage_{table}"
         con.execute(f"DROP TABLE IF EXISTS {self.name}")
         con.execute(
             f"CREATE TEMP TABLE {self.name} AS SELECT {', '.join(self.columns)}, "
             f"CAST(NULL AS TIMESTAMPTZ) AS observed_at, "
-            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)} "
-            f"FROM {table}_versions LIMIT 0"
+            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)}, "
+            f"record_hash FROM {table}_versions LIMIT 0"
         )
         self.rows = 0
 
@@ -234,7 +239,10 @@ class Stage:
         if not len(records):
             return
         batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
-        self.con.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM batch")
+        self.con.execute(
+            f"INSERT INTO {self.name} BY NAME "
+            f"SELECT *, {self.record_hash} AS record_hash FROM batch"
+        )
         self.rows += len(records)
 
     def merge(self) -> LoadCounts:
@@ -245,19 +253,14 @@ class Stage:
             return counts
         cols = ", ".join(self.columns)
         on = " AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in self.key)
-        part = ", ".join(self.key)
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.name}_latest AS "
-            f"SELECT *, md5(CAST(ROW({cols}) AS VARCHAR)) AS record_hash FROM {self.name} "
-            f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY observed_at DESC) = 1"
-        )
-        latest, versions = f"{self.name}_latest", f"{self.table}_versions"
+        self._keep_latest_observations()
+        staged, versions = self.name, f"{self.table}_versions"
         counts.unchanged = self._count(
             f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, s.observed_at) "
-            f"FROM {latest} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
+            f"FROM {staged} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
         )
         counts.changed = self._count(
-            f"UPDATE {versions} v SET valid_to = s.observed_at FROM {latest} s "
+            f"UPDATE {versions} v SET valid_to = s.observed_at FROM {staged} s "
             f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
             f"AND s.observed_at > v.valid_from"
         )
@@ -265,13 +268,26 @@ class Stage:
             f"INSERT INTO {versions} ({cols}, record_hash, valid_from, valid_to, "
             f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
             f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
-            f"{', '.join(PROVENANCE_COLUMNS)} FROM {latest} s "
+            f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
         )
         counts.new = inserted - counts.changed
         self.con.execute(f"DROP TABLE {self.name}")
-        self.con.execute(f"DROP TABLE {latest}")
         return counts
+
+    def _keep_latest_observations(self) -> None:
+        """A key staged more than once in a run keeps only its latest observation. Only the
+        repeated keys are sorted (usually none): a window over every staged row needed the
+        whole run in memory and failed at 8 million rows under the load's memory limit."""
+        part = ", ".join(self.key)
+        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in self.key)
+        self.con.execute(
+            f"DELETE FROM {self.name} WHERE rowid IN ("
+            f"SELECT s.rowid FROM {self.name} s SEMI JOIN "
+            f"(SELECT {part} FROM {self.name} GROUP BY {part} HAVING count(*) > 1) d ON {on} "
+            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k}' for k in self.key)} "
+            f"ORDER BY s.observed_at DESC, s.rowid DESC) > 1)"
+        )
 
     def _count(self, sql: str) -> int:
         row = self.con.execute(sql).fetchone()
