@@ -133,12 +133,17 @@ def boolean(name: str, field: str | None = None) -> Column:
 
 
 def timestamp(name: str, field: str | None = None, required: bool = False) -> Column:
-    """SODA floating time or the portal CSV's US format, as naive local time."""
+    """SODA floating time or the portal CSV's US format, as naive local time. DuckDB reads
+    years Python cannot hold (year 0, found by fuzzing): outside 0001-9999 is not a time."""
     field = field or name
     raw = clean(field)
-    value = (
+    parsed = (
         f"CASE WHEN contains({raw}, '/') THEN try_strptime({raw}, {literal(_US_TIMESTAMP)}) "
         f"ELSE TRY_CAST(rtrim({raw}, 'Z') AS TIMESTAMP) END"
+    )
+    value = (
+        f"CASE WHEN ({parsed}) BETWEEN TIMESTAMP '0001-01-02' AND TIMESTAMP '9999-12-30' "
+        f"THEN ({parsed}) END"
     )
     return _checked(name, field, value, "a timestamp", required)
 

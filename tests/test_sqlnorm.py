@@ -30,6 +30,7 @@ def one(**fields: Any) -> dict[str, Any]:
         ("arrest", "maybe", "arrest: not a boolean: maybe"),
         ("updated_on", "yesterday", "updated_on: not a timestamp: yesterday"),
         ("x_coordinate", "east", "x_coordinate: not a number: east"),
+        ("date", "0-1-1", "date: not a timestamp: 0-1-1"),
         ("date", "", "no date"),
         ("date", "  ", "no date"),
     ],
