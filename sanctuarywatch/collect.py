@@ -114,8 +114,8 @@ def load_memory_limit() -> str:
 
 def _fewer_malloc_arenas() -> None:
     """Cap glibc at two malloc arenas. The fetch and archive threads otherwise each get an
-    arena of their own, and the pages freed there stay in the process (measured: 470 MB
-    instead of 380 MB peak for the same load). Linux/glibc only; elsewhere nothing."""
+    arena of their own, and the pages freed there stay in the process (measured on a 400k-row
+    load: 428 MB instead of 381 MB peak). Linux/glibc only; elsewhere nothing."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
 
@@ -128,8 +128,8 @@ def _ahead(pages: Iterator[Page]) -> Iterator[Iterator[Page]]:
     """The source's pages, fetched one ahead in a worker thread.
 
     While DuckDB normalises and stages page N, the worker is already downloading and parsing
-    page N+1 (both release the GIL), which is most of why a load runs near DuckDB's own speed
-    (BENCHMARKS.md). The worker never touches the warehouse; its errors are raised here, in
+    page N+1 (both release the GIL); with the archive writer below, a 400k-row load went from
+    14.5 s to 10.8 s (BENCHMARKS.md). The worker never touches the warehouse; its errors are raised here, in
     order. On leaving early the worker is told to stop after its current request.
     """
     handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
