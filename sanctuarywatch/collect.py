@@ -130,7 +130,7 @@ def _ahead(pages: Iterator[Page]) -> Iterator[Iterator[Page]]:
     While DuckDB normalises and stages page N, the worker is already downloading and parsing
     page N+1 (both release the GIL); with the archive writer below, a 400k-row load went
     from 14.5 s to 10.8 s (BENCHMARKS.md). The worker never touches the warehouse; its errors
-    are raised here, in order. On leaving early the worker is told to stop after its current request.
+    are raised here, in order. On leaving early the worker stops after its current request.
     """
     handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
     stop = threading.Event()
