@@ -70,12 +70,6 @@ class Archive:
     def blob_path(self, sha256: str) -> Path:
         return self.root / "blobs" / sha256[:2] / f"{sha256}.gz"
 
-    def put(self, fetched: Fetched, run_id: str, kind: str) -> Entry:
-        """Store the body (once per content) and append a manifest line for this fetch."""
-        entry = self.entry(fetched, run_id, kind)
-        self.store(entry, fetched.body)
-        return entry
-
     @staticmethod
     def entry(fetched: Fetched, run_id: str, kind: str) -> Entry:
         """The manifest line for a fetch (hashing only; nothing written)."""
