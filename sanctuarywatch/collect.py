@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from . import claims, sources
+from . import claims, sources, sqlnorm
 from .archive import Archive, Entry
 from .errors import RecordError, SanctuaryWatchError
 from .http import Fetched, HttpClient, redact
@@ -77,8 +77,7 @@ def collect(
     before = client.requests_made
     _fewer_malloc_arenas()
     try:
-        con.execute(f"SET memory_limit = '{load_memory_limit()}'")
-        con.execute("SET preserve_insertion_order = false")  # lets big inserts stream
+        _load_settings(con)
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
         state = read_state(con, slug)
@@ -97,10 +96,26 @@ def collect(
         _abort(con, result, exc, client.requests_made - before)
         raise
     finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("RESET memory_limit")
-            con.execute("RESET preserve_insertion_order")
+        _reset_load_settings(con)
     return result
+
+
+_LOAD_SETTINGS = ("memory_limit", "preserve_insertion_order", "TimeZone")
+
+
+def _load_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings for the length of a load: DuckDB's memory limit; insertion order not kept,
+    which lets big inserts stream; UTC, so record hashes (which spell out instants) do not
+    depend on the machine's time zone."""
+    con.execute(f"SET memory_limit = '{load_memory_limit()}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
+
+
+def _reset_load_settings(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):
+        for name in _LOAD_SETTINGS:
+            con.execute(f"RESET {name}")
 
 
 def load_memory_limit() -> str:
@@ -200,11 +215,14 @@ class _Loader:
         self.pages = 0
         self.rows = 0
 
-    def add(self, page: Page, entry: Entry) -> dict[str, list[dict[str, Any]]]:
+    def add(self, page: Page, entry: Entry) -> dict[str, Any]:
         try:
-            records = self.source.normalize(page.rows, page.kind)
+            records = self._normalize(page)
         except RecordError as exc:
             raise RecordError(exc.source, entry.url, exc.key, exc.detail) from None
+        finally:
+            if isinstance(page.rows, sqlnorm.PageFile):
+                page.rows.close()
         provenance = {
             "observed_at": entry.fetched_at,
             "source": self.source.SLUG,
@@ -230,12 +248,22 @@ class _Loader:
             ],
         )
         self.pages += 1
-        return records  # type: ignore[no-any-return]
+        return records
+
+    def _normalize(self, page: Page) -> dict[str, Any]:
+        """Records per table. A source with a NORMALIZER is normalised by the warehouse's own
+        connection into a temp table, straight from the page file (one query per page; the
+        records never become Python objects); others give Python records."""
+        normaliser = getattr(self.source, "NORMALIZER", None)
+        if normaliser is None:
+            return self.source.normalize(page.rows, page.kind)  # type: ignore[no-any-return]
+        return {normaliser.table: normaliser.into(self.con, page.rows, f"page_{normaliser.table}")}
 
     def merge(self) -> LoadCounts:
         total = LoadCounts()
-        for stage in self.stages.values():
+        for table, stage in self.stages.items():
             total.add(stage.merge())
+            self.con.execute(f"DROP TABLE IF EXISTS page_{table}")
         return total
 
 
@@ -329,7 +357,7 @@ def rebuild(
         source = sources.get(entries[0].source)
         try:
             for entry in entries:
-                source.parse(archive.fetched(entry), entry.kind)
+                source.normalize(source.parse(archive.fetched(entry), entry.kind), entry.kind)
             good.append((run_id, entries))
         except SanctuaryWatchError as exc:
             log.warning("rebuild skips run %s: %s", run_id, exc)
@@ -338,6 +366,7 @@ def rebuild(
         results[slug] = RunResult(new_run_id(slug), slug, "rebuild")
         _start_run(con, results[slug], "rebuild")
     try:
+        _load_settings(con)
         con.execute("BEGIN")
         _clear(con, touched)
         for run_id, entries in good:
@@ -352,6 +381,8 @@ def rebuild(
         for result in results.values():
             _abort(con, result, exc, 0)
         raise
+    finally:
+        _reset_load_settings(con)
     return results
 
 

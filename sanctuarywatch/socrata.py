@@ -20,8 +20,6 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pyarrow as pa
-
 from . import sqlnorm
 from .errors import LayoutError
 from .http import Fetched, HttpClient, secret_from_env
@@ -78,36 +76,54 @@ def pages(
         if select:
             params["$select"] = select
         fetched = client.get(source, url, params=params, headers=token_headers())
-        rows = read_page(fetched, fields)
-        _check_not_repeated(fetched, rows, firsts)
+        rows = read_page(fetched, fields, counted=True)
+        _check_not_repeated(fetched, firsts)
         yield Page("rows", fetched, rows)
         if rows.num_rows < page_size:
             return
         offset += page_size
 
 
-def _check_not_repeated(fetched: Fetched, rows: pa.Table, firsts: set[str]) -> None:
+_ROW_ID = re.compile(rb'":id"\s*:\s*("(?:[^"\\]|\\.)*"|null)?')
+_EMPTY_ARRAY = re.compile(rb"\s*\[\s*\]\s*")
+
+
+def _count_rows(fetched: Fetched) -> int:
+    """Rows in a page, counted by their `:id` keys in the bytes, so paging can go on while
+    the page waits to be parsed. In valid JSON `":id":` can only be a key (a quote inside a
+    string is escaped); the load checks the count against DuckDB's. A page of rows that all
+    lack `:id` is an error here: read as empty it would end the walk early."""
+    counted = len(_ROW_ID.findall(fetched.body))
+    if not counted and not _EMPTY_ARRAY.fullmatch(fetched.body):
+        raise LayoutError(
+            fetched.source, fetched.url, "rows with :id (or an empty array)", "no :id in the page"
+        )
+    return counted
+
+
+def _check_not_repeated(fetched: Fetched, firsts: set[str]) -> None:
     """A page whose first row opened an earlier page is that page again (a proxy or portal
     ignoring $offset): loading on would silently drop the rows that page should have held.
     One :id per page is remembered, so the check costs nothing at millions of rows."""
-    if not rows.num_rows or ":id" not in rows.column_names:
+    match = _ROW_ID.search(fetched.body)
+    first = match.group(1) if match else None
+    if first is None or first == b"null":
         return
-    first = rows.column(":id")[0].as_py()
-    if first is None:
-        return
-    if first in firsts:
+    text = first.decode("utf-8", "replace")
+    if text in firsts:
         raise LayoutError(
             fetched.source,
             fetched.url,
             "the next page of rows",
-            f"a page already served (it starts again at :id {first})",
+            f"a page already served (it starts again at :id {text})",
         )
-    firsts.add(first)
+    firsts.add(text)
 
 
-def read_page(fetched: Fetched, fields: Sequence[str]) -> pa.Table:
-    """A SODA JSON page (a list of objects) as text columns. An HTML page, an error object or
-    anything but a JSON array of objects is a LayoutError saying what came."""
+def read_page(fetched: Fetched, fields: Sequence[str], counted: bool = False) -> sqlnorm.PageFile:
+    """A SODA JSON page (a list of objects), on disk for DuckDB; `counted` counts its rows
+    for paging. An HTML page or an error object is a LayoutError saying what came; anything
+    else that is not a JSON array of objects is one when DuckDB reads it."""
     body = fetched.body.lstrip()
     if body[:1] == b"<" or "html" in fetched.content_type.lower():
         title = re.search(rb"<title>(.*?)</title>", body, re.I | re.S)
@@ -115,7 +131,8 @@ def read_page(fetched: Fetched, fields: Sequence[str]) -> pa.Table:
         raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", found)
     if body[:1] == b"{":
         raise LayoutError(fetched.source, fetched.url, "a JSON array of rows", _error_object(body))
-    return sqlnorm.read_json_rows(fetched.source, fetched.url, body, fields)
+    rows = _count_rows(fetched) if counted else None
+    return sqlnorm.PageFile(fetched.source, fetched.url, fetched.body, fields, rows)
 
 
 def _error_object(body: bytes) -> str:

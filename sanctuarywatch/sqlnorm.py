@@ -23,15 +23,15 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from .errors import LayoutError, RecordError
+from .errors import LayoutError, RecordError, SanctuaryWatchError
 
 _SPACE = " \t\n\r\x0b\x0c"
 _US_TIMESTAMP = "%m/%d/%Y %I:%M:%S %p"
@@ -192,34 +192,54 @@ def local_to_utc(local: str, zone: str) -> str:
 # ---- reading pages ------------------------------------------------------------------------
 
 
-def read_json_rows(source: str, where: str, body: bytes, fields: Sequence[str]) -> pa.Table:
-    """A JSON array of objects as an Arrow table of `fields`, every value as text (objects
-    as their JSON). Fields a row lacks are NULL (SODA leaves out nulls); other fields are
-    dropped. Anything that is not such an array is a LayoutError naming what came."""
-    columns = "{" + ", ".join(f"{literal(f)}: 'VARCHAR'" for f in fields) + "}"
-    with _scratch(body) as path, duckdb.connect() as con:
-        try:
-            return con.sql(
-                "SELECT * FROM read_json($path, format = 'array', records = true, "
-                f"columns = {columns}, maximum_object_size = 67108864)",
-                params={"path": path},
-            ).to_arrow_table()
-        except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB quotes undecodable bytes
-            detail = str(exc).splitlines()[0][:200]
-            raise LayoutError(
-                source, where, "a JSON array of objects", f"invalid JSON ({detail})"
-            ) from None
+class PageFile:
+    """A JSON page in a scratch file, for DuckDB to read where the page is loaded.
 
+    DuckDB reads files several times faster than buffers, and a page read by the warehouse
+    connection itself never becomes Python or Arrow objects at all. `counted` is how many rows
+    the fetcher counted in the bytes (for paging, before anything parsed them); the load checks
+    it against what DuckDB reads. The file goes when `close` is called or the page is dropped.
+    """
 
-@contextlib.contextmanager
-def _scratch(body: bytes) -> Iterator[str]:
-    """The body in a temporary file: DuckDB reads files several times faster than buffers."""
-    handle, path = tempfile.mkstemp(suffix=".json", prefix="sanctuarywatch-page-")
-    try:
+    def __init__(
+        self,
+        source: str,
+        where: str,
+        body: bytes,
+        fields: Sequence[str],
+        counted: int | None = None,
+    ) -> None:
+        self.source, self.where, self.fields, self.counted = source, where, tuple(fields), counted
+        handle, self.path = tempfile.mkstemp(suffix=".json", prefix="sanctuarywatch-page-")
+        self._remove = weakref.finalize(self, _unlink, self.path)
         with os.fdopen(handle, "wb") as out:
             out.write(body)
-        yield path
-    finally:
+
+    @property
+    def num_rows(self) -> int:
+        return self.counted or 0
+
+    def read_sql(self) -> str:
+        """The page as a relation: every field as text (objects as their JSON), fields a row
+        lacks as NULL (SODA leaves out nulls), other fields dropped."""
+        columns = "{" + ", ".join(f"{literal(f)}: 'VARCHAR'" for f in self.fields) + "}"
+        return (
+            f"read_json({literal(self.path)}, format = 'array', records = true, "
+            f"columns = {columns}, maximum_object_size = 67108864)"
+        )
+
+    def layout_error(self, exc: BaseException) -> LayoutError:
+        detail = str(exc).splitlines()[0][:200]
+        return LayoutError(
+            self.source, self.where, "a JSON array of objects", f"invalid JSON ({detail})"
+        )
+
+    def close(self) -> None:
+        self._remove()
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
 
 
@@ -236,55 +256,120 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, default=str)
 
 
-def require(source: str, where: str, table: pa.Table, fields: Sequence[str]) -> None:
-    """Every row has the fields the normaliser relies on; else say which are missing."""
-    for name in fields:
-        missing = table.column(name).null_count
-        if missing:
-            raise LayoutError(
-                source,
-                where,
-                f"fields {', '.join(fields)} in every row",
-                f"{missing} of {table.num_rows} rows without {name} (renamed or dropped?)",
-            )
-
-
 # ---- normalising --------------------------------------------------------------------------
 
+Raw: TypeAlias = PageFile | pa.Table | Sequence[dict[str, Any]]
 
-def normalize(
-    source: str,
-    raw: pa.Table,
-    columns: Sequence[Column],
-    derived: Sequence[Column] = (),
-    key: str = "id",
-) -> pa.Table:
-    """Run the columns over a page in DuckDB; the first problem found is a RecordError."""
-    problems = [c.problem for c in columns if c.problem]
-    cleaned = dict.fromkeys(field for c in columns for field in c.cleans)
-    cleaning = "".join(f", {_cleaning(f)} AS {clean(f)}" for f in cleaned)
-    values = "".join(f", {c.value} AS {value_of(c.name)}" for c in columns)
-    named = ", ".join(f"{value_of(c.name)} AS {quoted(c.name)}" for c in columns)
-    extra = "".join(f", {c.value} AS {quoted(c.name)}" for c in derived)
-    sql = (
-        f"SELECT *{extra} FROM ("
-        f"SELECT {named}, coalesce({', '.join(problems) or 'NULL'}) AS _problem, "
-        f"CAST({quoted(key)} AS VARCHAR) AS _key FROM ("
-        f"SELECT *{values} FROM (SELECT *{cleaning} FROM raw)))"
-    )
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")  # instants come out in UTC, whatever the machine
-        con.register("raw", raw)
+
+@dataclass(frozen=True)
+class PageTable:
+    """A normalised page, held in a temp table of the connection that normalised it."""
+
+    con: duckdb.DuckDBPyConnection
+    name: str
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def max(self, column: str) -> Any:
+        return self.con.execute(f"SELECT max({quoted(column)}) FROM {self.name}").fetchall()[0][0]
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """How one source's raw fields become one table's records, as one DuckDB query.
+
+    `inputs` are raw fields computed from others before anything is read; `required` are raw
+    fields every row must have (missing ones mean a renamed or dropped field: a LayoutError);
+    `key` names the row in a RecordError.
+    """
+
+    source: str
+    table: str
+    fields: tuple[str, ...]
+    columns: tuple[Column, ...]
+    derived: tuple[Column, ...] = ()
+    key: str = "id"
+    required: tuple[str, ...] = ()
+    inputs: tuple[Column, ...] = ()
+
+    def sql(self, raw: str) -> str:
+        """The query over relation `raw`: named columns, derived columns, and the internal
+        `_problem`, `_key` and `_absent:<field>` columns the checks read."""
+        problems = [c.problem for c in self.columns if c.problem]
+        cleaned = dict.fromkeys(field for c in self.columns for field in c.cleans)
+        inputs = "".join(f", {c.value} AS {quoted(c.name)}" for c in self.inputs)
+        cleaning = "".join(f", {_cleaning(f)} AS {clean(f)}" for f in cleaned)
+        values = "".join(f", {c.value} AS {value_of(c.name)}" for c in self.columns)
+        named = ", ".join(f"{value_of(c.name)} AS {quoted(c.name)}" for c in self.columns)
+        absent = "".join(f", {quoted(f)} IS NULL AS {quoted('_absent:' + f)}" for f in self.required)
+        extra = "".join(f", {c.value} AS {quoted(c.name)}" for c in self.derived)
+        return (
+            f"SELECT *{extra} FROM ("
+            f"SELECT {named}, coalesce({', '.join(problems) or 'NULL'}) AS _problem, "
+            f"coalesce(CAST({quoted(self.key)} AS VARCHAR), '?') AS _key{absent} FROM ("
+            f"SELECT *{values} FROM (SELECT *{cleaning} FROM (SELECT *{inputs} FROM {raw}))))"
+        )
+
+    def into(self, con: duckdb.DuckDBPyConnection, raw: Raw, name: str) -> PageTable:
+        """Normalise `raw` into temp table `name` of `con` (the warehouse's own connection
+        when loading: the page goes from its file to the stage without leaving DuckDB).
+        The first problem found is raised: LayoutError for the page, RecordError for a row."""
+        if not isinstance(raw, (PageFile, pa.Table)):
+            raw = rows_table(raw, self.fields)
+        relation = raw.read_sql() if isinstance(raw, PageFile) else f"{name}_raw"
+        if isinstance(raw, pa.Table):
+            con.register(relation, raw)
         try:
-            table = con.sql(sql).to_arrow_table()
-        except (duckdb.Error, UnicodeDecodeError) as exc:  # e.g. a year ICU cannot place
-            raise RecordError(source, "page", "?", str(exc).splitlines()[0][:200]) from None
-    _raise_first_problem(source, table)
-    return table.drop_columns(["_problem", "_key"])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.sql(relation)}")
+        except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB quotes undecodable bytes
+            raise self._failure(con, raw, exc) from None
+        finally:
+            if isinstance(raw, pa.Table):
+                con.unregister(relation)
+        return PageTable(con, name, self._check(con, name, raw))
 
+    def records(self, raw: Raw) -> pa.Table:
+        """`raw` normalised in a scratch DuckDB, as Arrow (tests, CSV files, rebuild checks)."""
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")  # instants come out in UTC, whatever the machine
+            page = self.into(con, raw, "page")
+            internal = ["_problem", "_key", *(f"_absent:{f}" for f in self.required)]
+            return con.table(page.name).to_arrow_table().drop_columns(internal)
 
-def _raise_first_problem(source: str, table: pa.Table) -> None:
-    bad = table.filter(pc.is_valid(table.column("_problem")))
-    if bad.num_rows:
-        first = bad.slice(0, 1).to_pylist()[0]
-        raise RecordError(source, "row", str(first["_key"] or "?"), first["_problem"])
+    def _failure(
+        self, con: duckdb.DuckDBPyConnection, raw: PageFile | pa.Table, exc: BaseException
+    ) -> SanctuaryWatchError:
+        """A failed query is the page's fault if DuckDB cannot even read it, else a value's
+        (e.g. a year ICU cannot place)."""
+        if isinstance(raw, PageFile):
+            try:
+                con.execute(f"SELECT count(*) FROM {raw.read_sql()}")
+            except (duckdb.Error, UnicodeDecodeError) as unreadable:
+                return raw.layout_error(unreadable)
+        return RecordError(self.source, "page", "?", str(exc).splitlines()[0][:200])
+
+    def _check(self, con: duckdb.DuckDBPyConnection, name: str, raw: PageFile | pa.Table) -> int:
+        """Rows counted, missing fields, then the first bad value (by key); return the rows."""
+        missing = "".join(f", count(*) FILTER ({quoted('_absent:' + f)})" for f in self.required)
+        total, key, problem, *absent = con.execute(
+            f"SELECT count(*), min(_key) FILTER (_problem IS NOT NULL), "
+            f"arg_min(_problem, _key) FILTER (_problem IS NOT NULL){missing} FROM {name}"
+        ).fetchall()[0]
+        where = raw.where if isinstance(raw, PageFile) else "page"
+        if isinstance(raw, PageFile) and raw.counted is not None and raw.counted != total:
+            raise LayoutError(
+                self.source, where, f"{raw.counted} rows (as counted by :id)", f"{total} rows"
+            )
+        for field, count in zip(self.required, absent, strict=True):
+            if count:
+                raise LayoutError(
+                    self.source,
+                    where,
+                    f"fields {', '.join(self.required)} in every row",
+                    f"{count} of {total} rows without {field} (renamed or dropped?)",
+                )
+        if problem is not None:
+            raise RecordError(self.source, "row", key, problem)
+        return int(total)

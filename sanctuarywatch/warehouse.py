@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from .errors import ConfigError
+from .sqlnorm import PageTable
 
 DEFAULT_DB = Path("warehouse") / "sanctuarywatch.duckdb"
 DB_ENV = "SANCTUARYWATCH_DB"
@@ -231,19 +232,30 @@ class Stage:
 
     def append(
         self,
-        records: Sequence[dict[str, Any]] | pa.Table,
+        records: Sequence[dict[str, Any]] | pa.Table | PageTable,
         constants: Mapping[str, Any] | None = None,
     ) -> None:
-        """Stage records (dicts, or an Arrow table from a SQL normaliser); `constants` are
-        columns with one value for all of them."""
+        """Stage records (dicts, Arrow, or a page a Normaliser left in a temp table of this
+        connection); `constants` are columns with one value for all of them."""
         if not len(records):
             return
-        batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
-        self.con.execute(
-            f"INSERT INTO {self.name} BY NAME "
-            f"SELECT *, {self.record_hash} AS record_hash FROM batch"
-        )
+        if isinstance(records, PageTable):
+            self._append_table(records.name, constants or {})
+        else:
+            batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
+            self.con.execute(
+                f"INSERT INTO {self.name} BY NAME "
+                f"SELECT *, {self.record_hash} AS record_hash FROM batch"
+            )
         self.rows += len(records)
+
+    def _append_table(self, table: str, constants: Mapping[str, Any]) -> None:
+        """Copy a normalised temp table into the stage inside DuckDB (no Arrow hop)."""
+        given = [f"${name} AS {name}" for name in constants]
+        selected = ", ".join([*self.columns, *given, f"{self.record_hash} AS record_hash"])
+        self.con.execute(
+            f"INSERT INTO {self.name} BY NAME SELECT {selected} FROM {table}", dict(constants)
+        )
 
     def merge(self) -> LoadCounts:
         """Upsert staged rows as versions; return what changed. Idempotent for equal input."""

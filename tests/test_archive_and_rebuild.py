@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def test_a_parser_fix_applies_to_past_captures(
     _replay_chicago(con, archive)
     occurred_at, _ = il_chicago_crimes.DERIVED
     fixed = sqlnorm.Column("offense_class", "CASE WHEN iucr = '0110' THEN 'FIXED' END")
-    monkeypatch.setattr(il_chicago_crimes, "DERIVED", (occurred_at, fixed))
+    normaliser = dataclasses.replace(il_chicago_crimes.NORMALIZER, derived=(occurred_at, fixed))
+    monkeypatch.setattr(il_chicago_crimes, "NORMALIZER", normaliser)
     rebuild(con, archive, ["il_chicago_crimes"])
     assert con.execute("SELECT DISTINCT offense_class FROM il_chicago_crimes").fetchall() == [
         ("FIXED",)

@@ -170,7 +170,10 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
         ).fetchone()[0]
     )
     revised[0].update(
-        iucr="0130", description="SECOND DEGREE MURDER", date=revised[0]["occurred_local"]
+        iucr="0130",
+        description="SECOND DEGREE MURDER",
+        date=revised[0]["occurred_local"],
+        **{":id": "row-23330"},  # asked for with $select, as the portal sends it
     )
 
     def portal(request: httpx.Request) -> httpx.Response:

@@ -33,7 +33,6 @@ from sanctuarywatch.errors import (
     BotWallError,
     FetchError,
     LayoutError,
-    RecordError,
     SanctuaryWatchError,
 )
 from sanctuarywatch.http import HttpClient, HttpSettings
@@ -131,7 +130,7 @@ FAILS = {
     "truncated JSON": ({1: Fault("truncate")}, LayoutError),
     "HTML error page with 200": ({1: Fault("html", body=ERROR_PAGE)}, LayoutError),
     "bot-protection page with 200": ({1: Fault("html", body=BOT_PAGE)}, BotWallError),
-    "renamed field": ({1: Fault("rename", rename=("date", "date_of_occurrence"))}, RecordError),
+    "renamed field": ({1: Fault("rename", rename=("date", "date_of_occurrence"))}, LayoutError),
     "a page repeated": ({1: Fault("repeat", request=0)}, LayoutError),
 }
 

@@ -37,5 +37,6 @@ def test_codes_and_times_are_normalised() -> None:
 
 def test_a_renamed_column_is_a_layout_error() -> None:
     broken = ROWS.replace(b'"gunshot_injury_i"', b'"gunshot_injury"')
+    page = source.parse(fetched(source.SLUG, broken), "rows")
     with pytest.raises(LayoutError, match="without gunshot_injury_i"):
-        source.parse(fetched(source.SLUG, broken), "rows")
+        source.normalize(page, "rows")

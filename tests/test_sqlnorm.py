@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import pytest
 from conftest import fetched
 
-from sanctuarywatch import sqlnorm
 from sanctuarywatch.errors import LayoutError, RecordError
 from sanctuarywatch.sources import il_chicago_crimes as source
 
@@ -99,16 +99,36 @@ def test_a_json_page_and_the_same_rows_as_dicts_give_the_same_records() -> None:
 
 def test_fields_missing_from_every_row_are_a_layout_error() -> None:
     body = json.dumps([{k: v for k, v in BASE.items() if k != "iucr"}]).encode()
+    page = source.parse(fetched(source.SLUG, body), "rows")
     with pytest.raises(LayoutError, match="1 of 1 rows without iucr"):
-        source.parse(fetched(source.SLUG, body), "rows")
+        source.normalize(page, "rows")
 
 
-def test_pages_are_read_from_a_scratch_file_that_is_removed(
-    tmp_path: Any, monkeypatch: Any
-) -> None:
+def test_page_files_are_removed_when_closed_or_dropped(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
-    sqlnorm.read_json_rows(source.SLUG, "test", json.dumps([BASE]).encode(), source.FIELDS)
-    with pytest.raises(LayoutError):
-        sqlnorm.read_json_rows(source.SLUG, "test", b"[{", source.FIELDS)
+    page = source.parse(fetched(source.SLUG, json.dumps([BASE]).encode()), "rows")
+    assert source.normalize(page, "rows")[source.SLUG].num_rows == 1
+    page.close()
+    broken = source.parse(fetched(source.SLUG, b"[{"), "rows")
+    with pytest.raises(LayoutError, match="invalid JSON"):
+        source.normalize(broken, "rows")
+    del broken
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_row_is_named_by_the_lowest_key_of_the_bad_rows() -> None:
+    rows = [BASE | {"id": "9", "ward": "x"}, BASE | {"id": "8", "ward": "y"}, BASE]
+    with pytest.raises(RecordError) as caught:
+        source.normalize(rows, "rows")
+    assert (caught.value.key, caught.value.detail) == ("8", "ward: not a whole number: y")
+
+
+def test_a_page_is_normalised_inside_the_given_connection() -> None:
+    """The load path: records land in a temp table of the warehouse's own connection."""
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        page = source.NORMALIZER.into(con, [BASE, BASE | {"id": "8"}], "page_x")
+        assert len(page) == 2
+        assert page.max("occurred_local") == datetime(2017, 7, 4, 21, 15)
+        assert con.execute("SELECT sum(id) FROM page_x").fetchall() == [(15,)]

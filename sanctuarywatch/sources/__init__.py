@@ -10,11 +10,17 @@ A source module has a docstring (publisher, URL, cadence, dated quirks) and:
                                                HTTP only (through sanctuarywatch.http); yields
                                                each response with its parsed rows, because
                                                paging needs to see them
-    parse(fetched, kind) -> list[dict]         pure: bytes in, site-shaped dicts out; raises
-                                               LayoutError when the page is not as expected
-    normalize(rows, kind) -> dict[str, list[dict]]
-                                               pure: site dicts to records per table
-    advance(state, records) -> State           the new watermark after a page
+    parse(fetched, kind) -> rows               pure: bytes in, site-shaped rows out (dicts, or
+                                               for portal JSON a sqlnorm.PageFile that DuckDB
+                                               reads); raises LayoutError when the page is not
+                                               as expected
+    normalize(rows, kind) -> dict[str, records]
+                                               pure: rows to records per table (dicts or Arrow)
+    NORMALIZER (optional)                      a sqlnorm.Normaliser: the load then normalises
+                                               inside the warehouse connection, page file to
+                                               stage, instead of calling normalize
+    advance(state, page, records, options) -> State
+                                               the new watermark after a page
 
 Loading, scheduling and configuration live elsewhere (collect.py, jobs/, cron.yaml).
 """
@@ -75,7 +81,7 @@ class Page(NamedTuple):
 
     kind: str
     fetched: Fetched
-    rows: list[dict[str, Any]]
+    rows: Any  # what the source's parse gives: dicts, or a page file for DuckDB
 
 
 PageIterator = Iterator[Page]

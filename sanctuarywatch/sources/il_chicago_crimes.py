@@ -19,11 +19,9 @@ Notes (dated):
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import socrata, sqlnorm
 from ..http import Fetched, HttpClient
@@ -127,24 +125,25 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     )
 
 
-def parse(fetched: Fetched, kind: str) -> pa.Table:
-    rows = socrata.read_page(fetched, FIELDS)
-    sqlnorm.require(SLUG, fetched.url, rows, REQUIRED)
-    return rows
+NORMALIZER = sqlnorm.Normaliser(SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "id", REQUIRED)
 
 
-def normalize(rows: pa.Table | list[dict[str, Any]], kind: str) -> dict[str, pa.Table]:
-    """Portal rows (a JSON page's table, or dicts from either CSV dialect) as records,
-    normalised in DuckDB (see sqlnorm for the value rules)."""
-    if not isinstance(rows, pa.Table):
-        rows = sqlnorm.rows_table(rows, FIELDS)
-    return {"il_chicago_crimes": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED)}
+def parse(fetched: Fetched, kind: str) -> sqlnorm.PageFile:
+    return socrata.read_page(fetched, FIELDS)
 
 
-def advance(state: State, page: Page, records: dict[str, pa.Table], options: Options) -> State:
+def normalize(rows: sqlnorm.Raw, kind: str) -> dict[str, pa.Table]:
+    """Portal rows (a JSON page, or dicts from either CSV dialect) as records, normalised in
+    DuckDB (see sqlnorm for the value rules; a load runs NORMALIZER in the warehouse)."""
+    return {SLUG: NORMALIZER.records(rows)}
+
+
+def advance(
+    state: State, page: Page, records: dict[str, sqlnorm.PageTable], options: Options
+) -> State:
     """Watermark: newest portal :updated_at seen. Complete through: the fetch time less the
     portal's 7-day lag, or the end of the backfill window if that is earlier."""
-    newest = pc.max(records["il_chicago_crimes"].column("portal_updated_at")).as_py()
+    newest = records[SLUG].max("portal_updated_at")
     stamps = [newest] if newest is not None else []
     if state.watermark:
         stamps.append(datetime.fromisoformat(state.watermark))

@@ -16,11 +16,9 @@ Notes (dated):
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import socrata, sqlnorm
 from ..http import Fetched, HttpClient
@@ -110,33 +108,33 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     )
 
 
-def parse(fetched: Fetched, kind: str) -> pa.Table:
-    rows = socrata.read_page(fetched, FIELDS)
-    sqlnorm.require(SLUG, fetched.url, rows, REQUIRED)
-    return rows
+# the update stamp is the dataset's own `updated` field, else the portal's :updated_at
+UPDATED = sqlnorm.Column(
+    "updated_or_system", "CASE WHEN nullif(updated, '') IS NULL THEN \":updated_at\" ELSE updated END"
+)
+NORMALIZER = sqlnorm.Normaliser(
+    SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "unique_id", REQUIRED, inputs=(UPDATED,)
+)
 
 
-def normalize(rows: pa.Table | list[dict[str, Any]], kind: str) -> dict[str, pa.Table]:
-    """Victim rows as records, normalised in DuckDB (value rules: sqlnorm). The update stamp
-    is the dataset's own `updated` field, else the portal's :updated_at."""
-    if not isinstance(rows, pa.Table):
-        rows = sqlnorm.rows_table(rows, FIELDS)
-    updated = rows.column("updated")
-    missing = pc.or_kleene(pc.is_null(updated), pc.equal(updated, ""))
-    stamp = pc.if_else(missing, rows.column(":updated_at"), updated)
-    rows = rows.append_column("updated_or_system", stamp)
-    return {
-        "il_chicago_violence_victims": sqlnorm.normalize(SLUG, rows, COLUMNS, DERIVED, "unique_id")
-    }
+def parse(fetched: Fetched, kind: str) -> sqlnorm.PageFile:
+    return socrata.read_page(fetched, FIELDS)
 
 
-def advance(state: State, page: Page, records: dict[str, pa.Table], options: Options) -> State:
+def normalize(rows: sqlnorm.Raw, kind: str) -> dict[str, pa.Table]:
+    """Victim rows as records, normalised in DuckDB (value rules: sqlnorm)."""
+    return {SLUG: NORMALIZER.records(rows)}
+
+
+def advance(
+    state: State, page: Page, records: dict[str, sqlnorm.PageTable], options: Options
+) -> State:
     """Watermark: newest `updated` value seen (the dataset's own update stamp)."""
-    table = records["il_chicago_violence_victims"]
-    stamps = [s for s in (pc.max(table.column("updated")).as_py(),) if s is not None]
+    table = records[SLUG]
+    stamps = [s for s in (table.max("updated"),) if s is not None]
     if state.watermark:
         stamps.append(datetime.fromisoformat(state.watermark))
-    events = [e for e in (pc.max(table.column("occurred_local")).as_py(),) if e is not None]
+    events = [e for e in (table.max("occurred_local"),) if e is not None]
     if state.complete_through:
         events.append(state.complete_through)
     return State(
