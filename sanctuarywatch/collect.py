@@ -19,7 +19,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
@@ -84,10 +84,10 @@ def collect(
         with _ahead(source.fetch(client, options, state)) as pages, _Writer(archive) as writer:
             for page in pages:
                 entry = writer.put(page.fetched, result.run_id, page.kind)
-                records = loader.add(page, entry)
-                state = source.advance(state, page, records, options)
+                state = _advance(source, state, loader.add(page, entry), options)
                 if progress:
                     progress(loader.pages, loader.rows)
+            state = _advance(source, state, loader.flush(), options)
             writer.wait()  # every raw response is on disk before the load can commit
         result.requests = client.requests_made - before
         _finish(con, loader, result, state)
@@ -206,33 +206,86 @@ class _Writer:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+# Portal pages normalised per query: DuckDB reads the files of a batch in parallel (one
+# thread per file), so on two cores four pages cost about half as much each as one alone.
+BATCH_PAGES = 4
+
+Staged = list[tuple[Page, dict[str, Any]]]
+
+
 class _Loader:
-    """Stages each page's records for one run, with the provenance every row carries."""
+    """Stages each page's records for one run, with the provenance every row carries.
+
+    A source with a NORMALIZER has its page files normalised by the warehouse's own
+    connection, a batch at a time, straight into the stage: the records never become Python
+    objects. Others give Python records, staged page by page. `add` and `flush` return what
+    was staged as (last page, records) for the source's `advance`.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:
         self.con, self.source, self.run_id = con, source, run_id
         self.stages = {table: Stage(con, table, key) for table, key in source.TABLES.items()}
+        self.normaliser: sqlnorm.Normaliser | None = getattr(source, "NORMALIZER", None)
+        self.waiting: list[tuple[Page, Entry]] = []
         self.pages = 0
         self.rows = 0
 
-    def add(self, page: Page, entry: Entry) -> dict[str, Any]:
+    def add(self, page: Page, entry: Entry) -> Staged:
+        self._index(entry)
+        self.pages += 1
+        if self.normaliser is None:
+            return [(page, self._stage_records(page, entry))]
+        from_file = isinstance(page.rows, sqlnorm.PageFile)
+        done = [] if from_file else self.flush()
+        # the body is in its page file and the archive now; keeping it would hold a batch of
+        # pages in memory for nothing
+        self.waiting.append((page._replace(fetched=replace(page.fetched, body=b"")), entry))
+        if len(self.waiting) >= BATCH_PAGES or not from_file:
+            done += self.flush()
+        return done
+
+    def flush(self) -> Staged:
+        """Normalise and stage the pages waiting for a batch."""
+        if not self.waiting or self.normaliser is None:
+            return []
+        waiting, self.waiting = self.waiting, []
+        rows = [page.rows for page, _ in waiting]
         try:
-            records = self._normalize(page)
+            table = self.normaliser.into(
+                self.con, rows if len(rows) > 1 else rows[0], f"page_{self.normaliser.table}"
+            )
+        finally:
+            for page_rows in rows:
+                if isinstance(page_rows, sqlnorm.PageFile):
+                    page_rows.close()
+        by_file = {
+            getattr(page.rows, "path", ""): self._provenance(entry) for page, entry in waiting
+        }
+        self.stages[self.normaliser.table].append_pages(table, by_file)
+        self.rows += len(table)
+        return [(waiting[-1][0], {self.normaliser.table: table})]
+
+    def _stage_records(self, page: Page, entry: Entry) -> dict[str, Any]:
+        try:
+            records = self.source.normalize(page.rows, page.kind)
         except RecordError as exc:
             raise RecordError(exc.source, entry.url, exc.key, exc.detail) from None
-        finally:
-            if isinstance(page.rows, sqlnorm.PageFile):
-                page.rows.close()
-        provenance = {
+        for table, rows in records.items():
+            self.stages[table].append(rows, self._provenance(entry))
+            self.rows += len(rows)
+        return records  # type: ignore[no-any-return]
+
+    def _provenance(self, entry: Entry) -> dict[str, Any]:
+        return {
             "observed_at": entry.fetched_at,
             "source": self.source.SLUG,
             "source_url": entry.url,
             "raw_sha256": entry.sha256,
             "run_id": self.run_id,
         }
-        for table, rows in records.items():
-            self.stages[table].append(rows, provenance)
-            self.rows += len(rows)
+
+    def _index(self, entry: Entry) -> None:
+        """The raw response's row in raw_responses (what every fact row points back to)."""
         self.con.execute(
             "INSERT INTO raw_responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -247,17 +300,6 @@ class _Loader:
                 entry.bytes,
             ],
         )
-        self.pages += 1
-        return records
-
-    def _normalize(self, page: Page) -> dict[str, Any]:
-        """Records per table. A source with a NORMALIZER is normalised by the warehouse's own
-        connection into a temp table, straight from the page file (one query per page; the
-        records never become Python objects); others give Python records."""
-        normaliser = getattr(self.source, "NORMALIZER", None)
-        if normaliser is None:
-            return self.source.normalize(page.rows, page.kind)  # type: ignore[no-any-return]
-        return {normaliser.table: normaliser.into(self.con, page.rows, f"page_{normaliser.table}")}
 
     def merge(self) -> LoadCounts:
         total = LoadCounts()
@@ -265,6 +307,12 @@ class _Loader:
             total.add(stage.merge())
             self.con.execute(f"DROP TABLE IF EXISTS page_{table}")
         return total
+
+
+def _advance(source: ModuleType, state: State, staged: Staged, options: Options) -> State:
+    for page, records in staged:
+        state = source.advance(state, page, records, options)
+    return state
 
 
 def _finish(
@@ -415,7 +463,7 @@ def _replay(
     for entry in entries:
         fetched = archive.fetched(entry)
         page = Page(entry.kind, fetched, source.parse(fetched, entry.kind))
-        records = loader.add(page, entry)
-        state = source.advance(state, page, records, Options(mode="incremental"))
+        state = _advance(source, state, loader.add(page, entry), Options(mode="incremental"))
+    state = _advance(source, state, loader.flush(), Options(mode="incremental"))
     result.counts.add(loader.merge())
     write_state(con, source.SLUG, state)

@@ -35,6 +35,9 @@ from .errors import LayoutError, RecordError, SanctuaryWatchError
 
 _SPACE = " \t\n\r\x0b\x0c"
 _US_TIMESTAMP = "%m/%d/%Y %I:%M:%S %p"
+# The largest row object DuckDB will read (a portal row is a few KB). DuckDB sizes each file's
+# read buffer from it, so at 64 MB four page files at once needed more than a load's memory.
+MAX_ROW_BYTES = 4 * 1024 * 1024
 
 
 def quoted(name: str) -> str:
@@ -219,15 +222,6 @@ class PageFile:
     def num_rows(self) -> int:
         return self.counted or 0
 
-    def read_sql(self) -> str:
-        """The page as a relation: every field as text (objects as their JSON), fields a row
-        lacks as NULL (SODA leaves out nulls), other fields dropped."""
-        columns = "{" + ", ".join(f"{literal(f)}: 'VARCHAR'" for f in self.fields) + "}"
-        return (
-            f"read_json({literal(self.path)}, format = 'array', records = true, "
-            f"columns = {columns}, maximum_object_size = 67108864)"
-        )
-
     def layout_error(self, exc: BaseException) -> LayoutError:
         detail = str(exc).splitlines()[0][:200]
         return LayoutError(
@@ -236,6 +230,18 @@ class PageFile:
 
     def close(self) -> None:
         self._remove()
+
+
+def read_files(pages: Sequence[PageFile]) -> str:
+    """Page files as one relation (DuckDB reads them in parallel): every field as text
+    (objects as their JSON), fields a row lacks as NULL (SODA leaves out nulls), other fields
+    dropped, and `_file` naming the file each row came from."""
+    columns = "{" + ", ".join(f"{literal(f)}: 'VARCHAR'" for f in pages[0].fields) + "}"
+    paths = "[" + ", ".join(literal(page.path) for page in pages) + "]"
+    return (
+        f"read_json({paths}, format = 'array', records = true, columns = {columns}, "
+        f"maximum_object_size = {MAX_ROW_BYTES}, filename = '_file')"
+    )
 
 
 def _unlink(path: str) -> None:
@@ -258,12 +264,13 @@ def _text(value: Any) -> str | None:
 
 # ---- normalising --------------------------------------------------------------------------
 
-Raw: TypeAlias = PageFile | pa.Table | Sequence[dict[str, Any]]
+Raw: TypeAlias = PageFile | Sequence[PageFile] | pa.Table | Sequence[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class PageTable:
-    """A normalised page, held in a temp table of the connection that normalised it."""
+    """Normalised pages, held in a temp table of the connection that normalised them; the
+    `_file` column says which page file each row came from ('' for rows not from a file)."""
 
     con: duckdb.DuckDBPyConnection
     name: str
@@ -295,81 +302,108 @@ class Normaliser:
     inputs: tuple[Column, ...] = ()
 
     def sql(self, raw: str) -> str:
-        """The query over relation `raw`: named columns, derived columns, and the internal
-        `_problem`, `_key` and `_absent:<field>` columns the checks read."""
+        """The query over relation `raw` (which has a `_file` column): named columns, derived
+        columns, and the internal `_file`, `_problem`, `_key` and `_absent:<field>` columns
+        the checks read."""
         problems = [c.problem for c in self.columns if c.problem]
         cleaned = dict.fromkeys(field for c in self.columns for field in c.cleans)
         inputs = "".join(f", {c.value} AS {quoted(c.name)}" for c in self.inputs)
         cleaning = "".join(f", {_cleaning(f)} AS {clean(f)}" for f in cleaned)
         values = "".join(f", {c.value} AS {value_of(c.name)}" for c in self.columns)
         named = ", ".join(f"{value_of(c.name)} AS {quoted(c.name)}" for c in self.columns)
-        absent = "".join(f", {quoted(f)} IS NULL AS {quoted('_absent:' + f)}" for f in self.required)
+        absent = "".join(
+            f", {quoted(f)} IS NULL AS {quoted('_absent:' + f)}" for f in self.required
+        )
         extra = "".join(f", {c.value} AS {quoted(c.name)}" for c in self.derived)
         return (
             f"SELECT *{extra} FROM ("
-            f"SELECT {named}, coalesce({', '.join(problems) or 'NULL'}) AS _problem, "
+            f"SELECT {named}, _file, coalesce({', '.join(problems) or 'NULL'}) AS _problem, "
             f"coalesce(CAST({quoted(self.key)} AS VARCHAR), '?') AS _key{absent} FROM ("
             f"SELECT *{values} FROM (SELECT *{cleaning} FROM (SELECT *{inputs} FROM {raw}))))"
         )
 
     def into(self, con: duckdb.DuckDBPyConnection, raw: Raw, name: str) -> PageTable:
-        """Normalise `raw` into temp table `name` of `con` (the warehouse's own connection
-        when loading: the page goes from its file to the stage without leaving DuckDB).
-        The first problem found is raised: LayoutError for the page, RecordError for a row."""
-        if not isinstance(raw, (PageFile, pa.Table)):
-            raw = rows_table(raw, self.fields)
-        relation = raw.read_sql() if isinstance(raw, PageFile) else f"{name}_raw"
-        if isinstance(raw, pa.Table):
-            con.register(relation, raw)
+        """Normalise `raw` (page files, or rows) into temp table `name` of `con`: when loading,
+        the warehouse's own connection, so pages go from their files to the stage without
+        leaving DuckDB. The first problem is raised: LayoutError for a page, RecordError for
+        a row, each naming the page's URL."""
+        files = _page_files(raw)
+        arrow = None if files else _as_table(raw, self.fields)
+        relation = read_files(files) if files else f"(SELECT *, '' AS _file FROM {name}_raw)"
+        if arrow is not None:
+            con.register(f"{name}_raw", arrow)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.sql(relation)}")
         except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB quotes undecodable bytes
-            raise self._failure(con, raw, exc) from None
+            raise self._failure(con, files, exc) from None
         finally:
-            if isinstance(raw, pa.Table):
-                con.unregister(relation)
-        return PageTable(con, name, self._check(con, name, raw))
+            if arrow is not None:
+                con.unregister(f"{name}_raw")
+        return PageTable(con, name, self._check(con, name, files))
 
     def records(self, raw: Raw) -> pa.Table:
         """`raw` normalised in a scratch DuckDB, as Arrow (tests, CSV files, rebuild checks)."""
         with duckdb.connect() as con:
             con.execute("SET TimeZone = 'UTC'")  # instants come out in UTC, whatever the machine
             page = self.into(con, raw, "page")
-            internal = ["_problem", "_key", *(f"_absent:{f}" for f in self.required)]
+            internal = ["_file", "_problem", "_key", *(f"_absent:{f}" for f in self.required)]
             return con.table(page.name).to_arrow_table().drop_columns(internal)
 
     def _failure(
-        self, con: duckdb.DuckDBPyConnection, raw: PageFile | pa.Table, exc: BaseException
+        self, con: duckdb.DuckDBPyConnection, files: list[PageFile], exc: BaseException
     ) -> SanctuaryWatchError:
-        """A failed query is the page's fault if DuckDB cannot even read it, else a value's
-        (e.g. a year ICU cannot place)."""
-        if isinstance(raw, PageFile):
-            try:
-                con.execute(f"SELECT count(*) FROM {raw.read_sql()}")
-            except (duckdb.Error, UnicodeDecodeError) as unreadable:
-                return raw.layout_error(unreadable)
-        return RecordError(self.source, "page", "?", str(exc).splitlines()[0][:200])
+        """A failed query is a page's fault if DuckDB cannot even read it (which one is found
+        by reading each), else a value's (e.g. a year ICU cannot place)."""
+        with duckdb.connect() as scratch:  # `con` may be in a transaction the error aborted
+            for page in files:
+                try:
+                    scratch.execute(f"SELECT count(*) FROM {read_files([page])}").fetchall()
+                except (duckdb.Error, UnicodeDecodeError) as unreadable:
+                    return page.layout_error(unreadable)
+        where = files[0].where if len(files) == 1 else "page"
+        return RecordError(self.source, where, "?", str(exc).splitlines()[0][:200])
 
-    def _check(self, con: duckdb.DuckDBPyConnection, name: str, raw: PageFile | pa.Table) -> int:
-        """Rows counted, missing fields, then the first bad value (by key); return the rows."""
+    def _check(self, con: duckdb.DuckDBPyConnection, name: str, files: list[PageFile]) -> int:
+        """Per page: rows as counted, then missing fields, then the bad value with the lowest
+        key. Return the rows."""
         missing = "".join(f", count(*) FILTER ({quoted('_absent:' + f)})" for f in self.required)
-        total, key, problem, *absent = con.execute(
-            f"SELECT count(*), min(_key) FILTER (_problem IS NOT NULL), "
-            f"arg_min(_problem, _key) FILTER (_problem IS NOT NULL){missing} FROM {name}"
-        ).fetchall()[0]
-        where = raw.where if isinstance(raw, PageFile) else "page"
-        if isinstance(raw, PageFile) and raw.counted is not None and raw.counted != total:
-            raise LayoutError(
-                self.source, where, f"{raw.counted} rows (as counted by :id)", f"{total} rows"
-            )
-        for field, count in zip(self.required, absent, strict=True):
-            if count:
+        found = {
+            file: (total, key, problem, absent)
+            for file, total, key, problem, *absent in con.execute(
+                f"SELECT _file, count(*), min(_key) FILTER (_problem IS NOT NULL), "
+                f"arg_min(_problem, _key) FILTER (_problem IS NOT NULL){missing} "
+                f"FROM {name} GROUP BY _file"
+            ).fetchall()
+        }
+        pages = {page.path: page for page in files}
+        for file in [page.path for page in files] or [""]:
+            page = pages.get(file)
+            total, key, problem, absent = found.get(file, (0, None, None, []))
+            where = page.where if page else "page"
+            if page and page.counted is not None and page.counted != total:
                 raise LayoutError(
-                    self.source,
-                    where,
-                    f"fields {', '.join(self.required)} in every row",
-                    f"{count} of {total} rows without {field} (renamed or dropped?)",
+                    self.source, where, f"{page.counted} rows (as counted by :id)", f"{total} rows"
                 )
-        if problem is not None:
-            raise RecordError(self.source, "row", key, problem)
-        return int(total)
+            for field, count in zip(self.required, absent, strict=False):
+                if count:
+                    raise LayoutError(
+                        self.source,
+                        where,
+                        f"fields {', '.join(self.required)} in every row",
+                        f"{count} of {total} rows without {field} (renamed or dropped?)",
+                    )
+            if problem is not None:
+                raise RecordError(self.source, where, key, problem)
+        return sum(int(row[0]) for row in found.values())
+
+
+def _page_files(raw: Raw) -> list[PageFile]:
+    if isinstance(raw, PageFile):
+        return [raw]
+    if isinstance(raw, Sequence) and raw and all(isinstance(p, PageFile) for p in raw):
+        return list(raw)
+    return []
+
+
+def _as_table(raw: Raw, fields: Sequence[str]) -> pa.Table:
+    return raw if isinstance(raw, pa.Table) else rows_table(raw, fields)  # type: ignore[arg-type]

@@ -232,30 +232,42 @@ class Stage:
 
     def append(
         self,
-        records: Sequence[dict[str, Any]] | pa.Table | PageTable,
+        records: Sequence[dict[str, Any]] | pa.Table,
         constants: Mapping[str, Any] | None = None,
     ) -> None:
-        """Stage records (dicts, Arrow, or a page a Normaliser left in a temp table of this
-        connection); `constants` are columns with one value for all of them."""
+        """Stage records (dicts, or Arrow); `constants` are columns with one value for all."""
         if not len(records):
             return
-        if isinstance(records, PageTable):
-            self._append_table(records.name, constants or {})
-        else:
-            batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
-            self.con.execute(
-                f"INSERT INTO {self.name} BY NAME "
-                f"SELECT *, {self.record_hash} AS record_hash FROM batch"
-            )
+        batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
+        self.con.execute(
+            f"INSERT INTO {self.name} BY NAME "
+            f"SELECT *, {self.record_hash} AS record_hash FROM batch"
+        )
         self.rows += len(records)
 
-    def _append_table(self, table: str, constants: Mapping[str, Any]) -> None:
-        """Copy a normalised temp table into the stage inside DuckDB (no Arrow hop)."""
-        given = [f"${name} AS {name}" for name in constants]
-        selected = ", ".join([*self.columns, *given, f"{self.record_hash} AS record_hash"])
-        self.con.execute(
-            f"INSERT INTO {self.name} BY NAME SELECT {selected} FROM {table}", dict(constants)
+    def append_pages(self, pages: PageTable, by_file: Mapping[str, Mapping[str, Any]]) -> None:
+        """Stage pages a Normaliser left in a temp table of this connection, copied inside
+        DuckDB (no Arrow hop); `by_file` gives each page file's constant columns (observed_at
+        and provenance), joined on the table's `_file` column."""
+        if not len(pages) or not by_file:
+            return
+        names = list(next(iter(by_file.values())))
+        rows = ", ".join(
+            "(" + ", ".join(f"$v{i}_{j}" for j in range(len(names) + 1)) + ")"
+            for i in range(len(by_file))
         )
+        params = {
+            f"v{i}_{j}": value
+            for i, (file, constants) in enumerate(by_file.items())
+            for j, value in enumerate([file, *(constants[n] for n in names)])
+        }
+        selected = ", ".join([*self.columns, *names, f"{self.record_hash} AS record_hash"])
+        self.con.execute(
+            f"INSERT INTO {self.name} BY NAME SELECT {selected} FROM {pages.name} "
+            f"JOIN (VALUES {rows}) AS given(_file, {', '.join(names)}) USING (_file)",
+            params,
+        )
+        self.rows += len(pages)
 
     def merge(self) -> LoadCounts:
         """Upsert staged rows as versions; return what changed. Idempotent for equal input."""
