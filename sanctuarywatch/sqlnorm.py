@@ -38,6 +38,9 @@ _US_TIMESTAMP = "%m/%d/%Y %I:%M:%S %p"
 # The largest row object DuckDB will read (a portal row is a few KB). DuckDB sizes each file's
 # read buffer from it, so at 64 MB four page files at once needed more than a load's memory.
 MAX_ROW_BYTES = 4 * 1024 * 1024
+# DuckDB errors that say nothing about the page (found when a 128 MB load limit was reported
+# as "bad record '?'")
+_NOT_THE_DATA = (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException)
 
 
 def quoted(name: str) -> str:
@@ -334,6 +337,8 @@ class Normaliser:
             con.register(f"{name}_raw", arrow)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.sql(relation)}")
+        except _NOT_THE_DATA:
+            raise  # out of memory, disk full, interrupted: the machine's trouble, said as such
         except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB quotes undecodable bytes
             raise self._failure(con, files, exc) from None
         finally:

@@ -132,3 +132,11 @@ def test_a_page_is_normalised_inside_the_given_connection() -> None:
         assert len(page) == 2
         assert page.max("occurred_local") == datetime(2017, 7, 4, 21, 15)
         assert con.execute("SELECT sum(id) FROM page_x").fetchall() == [(15,)]
+
+
+def test_running_out_of_memory_is_not_blamed_on_the_page() -> None:
+    page = source.parse(fetched(source.SLUG, json.dumps([BASE]).encode()), "rows")
+    with duckdb.connect() as con:
+        con.execute("SET memory_limit = '1MB'")
+        with pytest.raises(duckdb.OutOfMemoryException):
+            source.NORMALIZER.into(con, page, "page_x")
