@@ -110,7 +110,8 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
 
 # the update stamp is the dataset's own `updated` field, else the portal's :updated_at
 UPDATED = sqlnorm.Column(
-    "updated_or_system", "CASE WHEN nullif(updated, '') IS NULL THEN \":updated_at\" ELSE updated END"
+    "updated_or_system",
+    "CASE WHEN nullif(updated, '') IS NULL THEN \":updated_at\" ELSE updated END",
 )
 NORMALIZER = sqlnorm.Normaliser(
     SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "unique_id", REQUIRED, inputs=(UPDATED,)
