@@ -76,8 +76,9 @@ def collect(
     _start_run(con, result, job)
     before = client.requests_made
     _fewer_malloc_arenas()
+    previous: dict[str, Any] = {}
     try:
-        _load_settings(con)
+        previous = _load_settings(con)
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
         state = read_state(con, slug)
@@ -96,26 +97,31 @@ def collect(
         _abort(con, result, exc, client.requests_made - before)
         raise
     finally:
-        _reset_load_settings(con)
+        _set(con, previous)
     return result
 
 
-_LOAD_SETTINGS = ("memory_limit", "preserve_insertion_order", "TimeZone")
+def _load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Settings for the length of a load; return the values they replace. DuckDB's memory
+    limit; insertion order not kept, which lets big inserts stream; UTC, so record hashes
+    (which spell out instants) do not depend on the machine's time zone."""
+    wanted = {
+        "memory_limit": load_memory_limit(),
+        "preserve_insertion_order": False,
+        "TimeZone": "UTC",
+    }
+    previous = {
+        name: con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0] for name in wanted
+    }
+    _set(con, wanted)
+    return previous
 
 
-def _load_settings(con: duckdb.DuckDBPyConnection) -> None:
-    """Settings for the length of a load: DuckDB's memory limit; insertion order not kept,
-    which lets big inserts stream; UTC, so record hashes (which spell out instants) do not
-    depend on the machine's time zone."""
-    con.execute(f"SET memory_limit = '{load_memory_limit()}'")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET TimeZone = 'UTC'")
-
-
-def _reset_load_settings(con: duckdb.DuckDBPyConnection) -> None:
-    with contextlib.suppress(duckdb.Error):
-        for name in _LOAD_SETTINGS:
-            con.execute(f"RESET {name}")
+def _set(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
+    with contextlib.suppress(duckdb.Error):  # a connection closed under us keeps nothing
+        for name, value in settings.items():
+            shown = sqlnorm.literal(value) if isinstance(value, str) else value
+            con.execute(f"SET {name} = {shown}")
 
 
 def load_memory_limit() -> str:
@@ -417,8 +423,9 @@ def rebuild(
     for slug in touched:
         results[slug] = RunResult(new_run_id(slug), slug, "rebuild")
         _start_run(con, results[slug], "rebuild")
+    previous: dict[str, Any] = {}
     try:
-        _load_settings(con)
+        previous = _load_settings(con)
         con.execute("BEGIN")
         _clear(con, touched)
         for run_id, entries in good:
@@ -434,7 +441,7 @@ def rebuild(
             _abort(con, result, exc, 0)
         raise
     finally:
-        _reset_load_settings(con)
+        _set(con, previous)
     return results
 
 

@@ -207,8 +207,10 @@ def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
 def test_backfill_pages_through_the_portal(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
+    con.execute("SET TimeZone = 'America/Chicago'")  # a user's own session setting
     with HttpClient() as client:
         result = collect(con, archive, client, source.SLUG, Options(base_url=PORTAL, **WINDOW))  # type: ignore[arg-type]
+    assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("America/Chicago",)
     assert result.requests == 3  # 1,458 rows at 500 a page
     assert (result.counts.seen, result.counts.new) == (1458, 1458)
     assert (_murders(con, 2017), _murders(con, 2016)) == (447, 456)
