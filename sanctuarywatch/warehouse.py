@@ -296,9 +296,6 @@ class Stage:
             f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
             f"AND s.observed_at > v.valid_from"
         )
-        order = self._setting("preserve_insertion_order")
-        if self.cluster_by:  # else parallel writers interleave the sorted runs
-            self.con.execute("SET preserve_insertion_order = true")
         inserted = self._count(
             f"INSERT INTO {versions} ({cols}, record_hash, valid_from, valid_to, "
             f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
@@ -307,7 +304,6 @@ class Stage:
             f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
             + (f" ORDER BY s.{self.cluster_by}" if self.cluster_by else "")
         )
-        self.con.execute(f"SET preserve_insertion_order = {order}")
         counts.new = inserted - counts.changed
         self.con.execute(f"DROP TABLE {self.name}")
         return counts
@@ -325,9 +321,6 @@ class Stage:
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k}' for k in self.key)} "
             f"ORDER BY s.observed_at DESC, s.rowid DESC) > 1)"
         )
-
-    def _setting(self, name: str) -> Any:
-        return self.con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
 
     def _count(self, sql: str) -> int:
         row = self.con.execute(sql).fetchone()
