@@ -222,9 +222,9 @@ Staged = list[tuple[Page, dict[str, Any]]]
 class _Loader:
     """Stages each page's records for one run, with the provenance every row carries.
 
-    A source with a NORMALIZER has its page files normalised by the warehouse's own
-    connection, a batch at a time, straight into the stage: the records never become Python
-    objects. Others give Python records, staged page by page. `add` and `flush` return what
+    A source with a NORMALIZER parses pages to page files, which the warehouse's own
+    connection normalises a batch at a time, straight into the stage: the records never
+    become Python objects. Others give Python records, staged page by page. `add` and `flush` return what
     was staged as (last page, records) for the source's `advance`.
     """
 
@@ -245,32 +245,23 @@ class _Loader:
         self.pages += 1
         if self.normaliser is None:
             return [(page, self._stage_records(page, entry))]
-        from_file = isinstance(page.rows, sqlnorm.PageFile)
-        done = [] if from_file else self.flush()
         # the body is in its page file and the archive now; keeping it would hold a batch of
         # pages in memory for nothing
         self.waiting.append((page._replace(fetched=replace(page.fetched, body=b"")), entry))
-        if len(self.waiting) >= BATCH_PAGES or not from_file:
-            done += self.flush()
-        return done
+        return self.flush() if len(self.waiting) >= BATCH_PAGES else []
 
     def flush(self) -> Staged:
-        """Normalise and stage the pages waiting for a batch."""
+        """Normalise and stage the page files waiting for a batch."""
         if not self.waiting or self.normaliser is None:
             return []
         waiting, self.waiting = self.waiting, []
-        rows = [page.rows for page, _ in waiting]
+        files: list[sqlnorm.PageFile] = [page.rows for page, _ in waiting]
         try:
-            table = self.normaliser.into(
-                self.con, rows if len(rows) > 1 else rows[0], f"page_{self.normaliser.table}"
-            )
+            table = self.normaliser.into(self.con, files, f"page_{self.normaliser.table}")
         finally:
-            for page_rows in rows:
-                if isinstance(page_rows, sqlnorm.PageFile):
-                    page_rows.close()
-        by_file = {
-            getattr(page.rows, "path", ""): self._provenance(entry) for page, entry in waiting
-        }
+            for file in files:
+                file.close()
+        by_file = {page.rows.path: self._provenance(entry) for page, entry in waiting}
         self.stages[self.normaliser.table].append_pages(table, by_file)
         self.rows += len(table)
         return [(waiting[-1][0], {self.normaliser.table: table})]

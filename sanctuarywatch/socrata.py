@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 from . import sqlnorm
@@ -47,6 +48,29 @@ def window(options: Options, state: State, first_day: date, scope: str = "") -> 
     return (
         f"{prefix}date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'",
         ":id",
+    )
+
+
+def walk(
+    client: HttpClient,
+    source: ModuleType,
+    options: Options,
+    state: State,
+    page_size: int,
+    scope: str = "",
+) -> Iterator[Page]:
+    """A portal source's run: its window (see `window`) walked page by page, with the
+    system fields `:id` (paging checks) and `:updated_at` (watermarks) asked for."""
+    where, order = window(options, state, source.FIRST_DAY, scope)
+    yield from pages(
+        client,
+        source.SLUG,
+        options.base_url or source.URL,
+        where,
+        order,
+        options.page_size or page_size,
+        source.FIELDS,
+        select="*, :id, :updated_at",
     )
 
 

@@ -17,7 +17,8 @@ A source module has a docstring (publisher, URL, cadence, dated quirks) and:
                                                as expected
     normalize(rows, kind) -> dict[str, records]
                                                pure: rows to records per table (dicts or Arrow)
-    NORMALIZER (optional)                      a sqlnorm.Normaliser: the load then normalises
+    NORMALIZER (optional)                      a sqlnorm.Normaliser, for a source whose parse
+                                               gives page files: the load then normalises
                                                inside the warehouse connection, page file to
                                                stage, instead of calling normalize
     advance(state, page, records, options) -> State

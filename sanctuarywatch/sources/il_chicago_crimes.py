@@ -18,6 +18,7 @@ Notes (dated):
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -112,19 +113,8 @@ DERIVED = (
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Backfill a date range, or pull what changed since the watermark (minus a window)."""
-    url = options.base_url or URL
     scope = "" if options.extra.get("all_crimes") else "primary_type = 'HOMICIDE'"
-    where, order = socrata.window(options, state, FIRST_DAY, scope)
-    yield from socrata.pages(
-        client,
-        SLUG,
-        url,
-        where,
-        order,
-        options.page_size or DEFAULT_PAGE_SIZE,
-        FIELDS,
-        select="*, :id, :updated_at",
-    )
+    yield from socrata.walk(client, sys.modules[__name__], options, state, DEFAULT_PAGE_SIZE, scope)
 
 
 NORMALIZER = sqlnorm.Normaliser(SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "id", REQUIRED)

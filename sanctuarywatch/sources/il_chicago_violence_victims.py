@@ -15,6 +15,7 @@ Notes (dated):
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -94,18 +95,7 @@ DERIVED = (sqlnorm.Column("occurred_at", sqlnorm.local_to_utc("occurred_local", 
 
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
-    url = options.base_url or URL
-    where, order = socrata.window(options, state, FIRST_DAY)
-    yield from socrata.pages(
-        client,
-        SLUG,
-        url,
-        where,
-        order,
-        options.page_size or DEFAULT_PAGE_SIZE,
-        FIELDS,
-        select="*, :id, :updated_at",
-    )
+    yield from socrata.walk(client, sys.modules[__name__], options, state, DEFAULT_PAGE_SIZE)
 
 
 # the update stamp is the dataset's own `updated` field, else the portal's :updated_at
