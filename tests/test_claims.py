@@ -64,6 +64,31 @@ def test_the_same_answer_from_sql(loaded: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("offense", "table", "definition"),  # the victims' offenses: test_il_chicago_violence_victims
+    [
+        ("murder", "il_chicago_crimes", "offense_class = 'murder'"),
+        ("homicide", "il_chicago_crimes", "offense_class IN ('murder', 'homicide_other')"),
+    ],
+)
+def test_each_offense_counts_what_its_definition_says(
+    loaded: duckdb.DuckDBPyConnection, offense: str, table: str, definition: str
+) -> None:
+    window = ("2016-01-01", "2017-08-17")
+    direct = loaded.execute(
+        f"SELECT count(*) FROM {table} WHERE {definition} "
+        "AND occurred_local >= ? AND occurred_local < ?",
+        list(window),
+    ).fetchall()[0][0]
+    counted = loaded.execute(
+        "SELECT n FROM incident_count(?, ?, ?, ?, 'infinity')", [CPD, offense, *window]
+    ).fetchall()[0][0]
+    shortcut = loaded.execute(
+        "SELECT chicago_homicide_victims(?, ?, ?)", [*window, offense]
+    ).fetchall()[0][0]
+    assert direct > 0 and counted == shortcut == direct
+
+
 def test_population_parity_and_which_population(loaded: duckdb.DuckDBPyConnection) -> None:
     chicago = helpers.population(loaded, "place:1714000", 2017, vintage=2017)
     county = helpers.population(loaded, "county:12086", 2017, vintage=2019)

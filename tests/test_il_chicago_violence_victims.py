@@ -3,11 +3,12 @@ here; see tests/fixtures/README.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from conftest import FIXTURES, fetched
 
+from sanctuarywatch import warehouse
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.sources import il_chicago_violence_victims as source
 
@@ -40,3 +41,35 @@ def test_a_renamed_column_is_a_layout_error() -> None:
     page = source.parse(fetched(source.SLUG, broken), "rows")
     with pytest.raises(LayoutError, match="without gunshot_injury_i"):
         source.normalize(page, "rows")
+
+
+def test_shooting_offenses_in_the_query_helpers() -> None:
+    """People shot (gunshot flag Y) and those of them killed, as incident_events counts them."""
+    con = warehouse.connect(":memory:")
+    rows = source.normalize(source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")
+    stage = warehouse.Stage(con, source.SLUG, source.TABLES[source.SLUG])
+    stage.append(
+        rows[source.SLUG],
+        {
+            "observed_at": datetime(2017, 8, 17, tzinfo=UTC),
+            "source": source.SLUG,
+            "source_url": "constructed_rows.json",
+            "raw_sha256": "0" * 64,
+            "run_id": "test",
+        },
+    )
+    stage.merge()
+    counted = {
+        offense: con.execute(
+            "SELECT n FROM incident_count('agency:ILCPD0000', ?, '2000-01-01', '2030-01-01', "
+            "'infinity')",
+            [offense],
+        ).fetchall()[0][0]
+        for offense in ("shooting_victim", "shooting_homicide")
+    }
+    shot = [r for r in records() if r["gunshot_injury"]]
+    assert counted == {
+        "shooting_victim": len(shot),
+        "shooting_homicide": len([r for r in shot if r["is_homicide"]]),
+    }
+    assert counted["shooting_homicide"] > 0
