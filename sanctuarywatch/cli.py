@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import __version__, claims, demo, export, helpers, report, sources, warehouse
+from . import __version__, claims, demo, helpers, sources, warehouse
 from .archive import Archive
 from .collect import collect, rebuild
 from .errors import SanctuaryWatchError
@@ -246,6 +246,8 @@ def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 @command
 def cmd_demo(args: argparse.Namespace) -> int:
+    from . import report  # matplotlib and pyarrow load only for commands that draw or export
+
     path = warehouse.db_path(args.db)
     with _open(args) as con:
         for result in demo.run(con, Archive.beside(path)):
@@ -336,6 +338,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 @command
 def cmd_report(args: argparse.Namespace) -> int:
+    from . import report
+
     with _open(args) as con:
         results = claims.evaluate_all(con, None, args.as_of, args.known_on)
         written = report.write_report(
@@ -347,6 +351,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 @command
 def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+
     with _open(args, read_only=True) as con:
         try:
             written = export.export_query(con, args.query, args.path)

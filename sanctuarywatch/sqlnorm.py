@@ -26,12 +26,14 @@ import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
-import pyarrow as pa
 
 from .errors import LayoutError, RecordError, SanctuaryWatchError
+
+if TYPE_CHECKING:  # pyarrow (~36 MB) is imported only where Arrow is made: loading page
+    import pyarrow as pa  # files never needs it
 
 _SPACE = " \t\n\r\x0b\x0c"
 _US_TIMESTAMP = "%m/%d/%Y %I:%M:%S %p"
@@ -254,6 +256,8 @@ def _unlink(path: str) -> None:
 
 def rows_table(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> pa.Table:
     """Rows already parsed (a CSV file, test data) as the same all-text table as JSON pages."""
+    import pyarrow as pa
+
     schema = pa.schema([pa.field(f, pa.string()) for f in fields])
     return pa.Table.from_pylist([{f: _text(row.get(f)) for f in fields} for row in rows], schema)
 
@@ -267,7 +271,7 @@ def _text(value: Any) -> str | None:
 
 # ---- normalising --------------------------------------------------------------------------
 
-Raw: TypeAlias = PageFile | Sequence[PageFile] | pa.Table | Sequence[dict[str, Any]]
+Raw: TypeAlias = "PageFile | Sequence[PageFile] | pa.Table | Sequence[dict[str, Any]]"
 
 
 @dataclass(frozen=True)
@@ -411,4 +415,6 @@ def _page_files(raw: Raw) -> list[PageFile]:
 
 
 def _as_table(raw: Raw, fields: Sequence[str]) -> pa.Table:
+    import pyarrow as pa
+
     return raw if isinstance(raw, pa.Table) else rows_table(raw, fields)  # type: ignore[arg-type]
