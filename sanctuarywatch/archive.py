@@ -4,7 +4,8 @@ Layout of an archive folder (the bundled demo archive has the same layout):
 
     manifest.jsonl          one JSON line per fetch: source, run_id, kind, url (redacted),
                             status, content_type, fetched_at, sha256, bytes
-    blobs/ab/abcdef….gz     the body, gzip-compressed, named by the sha256 of the raw body
+    blobs/ab/abcdef….zst    the body, zstd-compressed, named by the sha256 of the raw body
+                            (archives written before zstd have `….gz` gzip blobs; both read)
 
 Why a folder and not the database: bodies are large, are written before the load's
 transaction commits (an orphan blob from a failed load is harmless: it is content-addressed
@@ -24,15 +25,29 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import zstandard
 
 from .errors import LayoutError
 from .http import Fetched, redact_url
 
 ARCHIVE_ENV = "SANCTUARYWATCH_ARCHIVE"
-# gzip level 1: a 30 MB portal page compresses in 0.17 s instead of 0.45 s (level 6), for
-# blobs about a third larger (4.7 MB instead of 3.4 MB); at millions of rows level 6 was the
-# largest single cost of a load (BENCHMARKS.md).
+# zstd level 1: a 12 MB portal page (20,000 rows) compresses in 26 ms to 1.25 MB; gzip level
+# 1 took 97 ms for 1.88 MB, and compressing was the largest single cost of a load after
+# DuckDB's own work (BENCHMARKS.md).
 COMPRESS_LEVEL = 1
+# Blob file suffixes, newest first: what is written, then what older archives hold.
+_DECOMPRESS = {
+    ".zst": lambda data: zstandard.ZstdDecompressor().decompress(data),
+    ".gz": gzip.decompress,
+}
+
+
+def read_blob(path: Path) -> bytes:
+    """A stored blob's body, whichever compression its suffix says."""
+    try:
+        return _DECOMPRESS[path.suffix](path.read_bytes())
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise LayoutError("archive", str(path), "a readable compressed blob", str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,12 @@ class Archive:
         return cls(override if override else Path(db_file).parent / "raw")
 
     def blob_path(self, sha256: str) -> Path:
-        return self.root / "blobs" / sha256[:2] / f"{sha256}.gz"
+        """Where a body is stored: the existing blob, else where a new one is written."""
+        stem = self.root / "blobs" / sha256[:2] / sha256
+        for suffix in _DECOMPRESS:
+            if (path := stem.with_suffix(suffix)).exists():
+                return path
+        return stem.with_suffix(next(iter(_DECOMPRESS)))
 
     @staticmethod
     def entry(fetched: Fetched, run_id: str, kind: str) -> Entry:
@@ -92,7 +112,7 @@ class Archive:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-            tmp.write_bytes(gzip.compress(body, compresslevel=COMPRESS_LEVEL, mtime=0))
+            tmp.write_bytes(zstandard.ZstdCompressor(level=COMPRESS_LEVEL).compress(body))
             tmp.replace(path)
         self.root.mkdir(parents=True, exist_ok=True)
         with self.manifest.open("a", encoding="utf-8") as out:
@@ -101,10 +121,7 @@ class Archive:
     def body(self, entry: Entry) -> bytes:
         """The stored body, checked against its sha256."""
         path = self.blob_path(entry.sha256)
-        try:
-            body = gzip.decompress(path.read_bytes())
-        except (OSError, EOFError) as exc:
-            raise LayoutError("archive", str(path), "a readable gzip blob", str(exc)) from None
+        body = read_blob(path)
         if hashlib.sha256(body).hexdigest() != entry.sha256:
             raise LayoutError("archive", str(path), f"sha256 {entry.sha256}", "a different body")
         return body

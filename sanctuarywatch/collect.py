@@ -187,7 +187,7 @@ def _ahead(pages: Iterator[Page]) -> Iterator[Iterator[Page]]:
 
 
 class _Writer:
-    """Writes raw responses to the archive in a worker thread (gzip releases the GIL), in
+    """Writes raw responses to the archive in a worker thread (zstd releases the GIL), in
     fetch order; `wait` returns once all are written, or raises the first failure."""
 
     def __init__(self, archive: Archive) -> None:
@@ -224,8 +224,8 @@ class _Loader:
 
     A source with a NORMALIZER parses pages to page files, which the warehouse's own
     connection normalises a batch at a time, straight into the stage: the records never
-    become Python objects. Others give Python records, staged page by page. `add` and `flush` return what
-    was staged as (last page, records) for the source's `advance`.
+    become Python objects. Others give Python records, staged page by page. `add` and
+    `flush` return what was staged as (last page, records) for the source's `advance`.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from sanctuarywatch import demo, sqlnorm, warehouse
-from sanctuarywatch.archive import Archive, ArchiveTransport
+from sanctuarywatch.archive import Archive, ArchiveTransport, read_blob
 from sanctuarywatch.collect import collect, rebuild
-from sanctuarywatch.errors import FetchError
+from sanctuarywatch.errors import FetchError, LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.sources import Options, il_chicago_crimes
 
@@ -40,12 +40,12 @@ def test_archive_stores_each_body_once_with_a_manifest_line_per_fetch(
     _replay_chicago(con, archive)
     _replay_chicago(con, archive)
     entries = list(archive.entries())
-    blobs = list((archive.root / "blobs").rglob("*.gz"))
+    blobs = list((archive.root / "blobs").rglob("*.zst"))
     assert len(entries) == 10 and len(blobs) == 5
     first = entries[0]
     assert first.source == "il_chicago_crimes" and first.status == 200
     assert archive.body(first)[:1] == b"["
-    assert len(gzip.decompress(archive.blob_path(first.sha256).read_bytes())) == first.bytes
+    assert len(read_blob(archive.blob_path(first.sha256))) == first.bytes
 
 
 def test_a_replayed_capture_is_not_a_new_observation(
@@ -103,3 +103,22 @@ def test_a_request_the_archive_never_saw_is_a_clear_error(
     ):
         collect(con, archive, client, step.slug, options)
     assert "HTTP 404" in str(caught.value) and "not in the archive" in str(caught.value)
+
+
+def test_an_archive_of_gzip_blobs_still_reads(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    """Archives written before zstd keep working: bodies, replays, and no second copy."""
+    _replay_chicago(con, archive)
+    entry = next(archive.entries())
+    zst = archive.blob_path(entry.sha256)
+    body = read_blob(zst)
+    gz = zst.with_suffix(".gz")
+    gz.write_bytes(gzip.compress(body))
+    zst.unlink()
+    assert archive.blob_path(entry.sha256) == gz and archive.body(entry) == body
+    archive.store(entry, body)
+    assert not zst.exists()
+    gz.write_bytes(b"not gzip")
+    with pytest.raises(LayoutError, match="readable compressed blob"):
+        archive.body(entry)

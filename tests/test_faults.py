@@ -8,7 +8,6 @@ timeouts and retry budgets, never by timed assertions. Figures are in RELIABILIT
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import random
@@ -27,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanctuarywatch import socrata, sources, warehouse
-from sanctuarywatch.archive import Archive
+from sanctuarywatch.archive import Archive, read_blob
 from sanctuarywatch.collect import collect
 from sanctuarywatch.errors import (
     BotWallError,
@@ -303,7 +302,7 @@ def test_secrets_never_reach_the_warehouse_archive_logs_or_cassettes(tmp_path: P
     logs = done.stdout + done.stderr + failed.stdout + failed.stderr
     assert b"REDACTED" in logs or b"X-App-Token" not in logs
     blobs = [
-        gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+        read_blob(p) if p.suffix in (".gz", ".zst") else p.read_bytes()
         for p in _files(tmp_path, TESTS / "cassettes")
     ]
     for secret in (SECRET_TOKEN, SECRET_KEY):

@@ -11,7 +11,6 @@ budgets, never by timed assertions. Figures are in RELIABILITY.md.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
 import shutil
@@ -31,7 +30,7 @@ import pytest
 from conftest import TESTS, fetched
 
 from sanctuarywatch import daemon, schedule, sources, warehouse
-from sanctuarywatch.archive import Archive
+from sanctuarywatch.archive import Archive, read_blob
 from sanctuarywatch.collect import RunResult, collect
 from sanctuarywatch.errors import (
     BotWallError,
@@ -426,7 +425,7 @@ def test_the_cde_key_reaches_neither_the_warehouse_nor_the_archive(
     assert stored is not None and "API_KEY=REDACTED" in stored[0] and SECRET_KEY not in stored[0]
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     blobs = [
-        gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes() for p in files
+        read_blob(p) if p.suffix in (".gz", ".zst") else p.read_bytes() for p in files
     ]
     assert files and not [blob for blob in blobs if SECRET_KEY.encode() in blob]
 
