@@ -16,7 +16,6 @@ can open, because SQL users reach for that tool first.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -44,9 +43,6 @@ VERSION_COLUMNS = (
     "last_observed_at",
 )
 PROVENANCE_COLUMNS = ("source", "source_url", "raw_sha256", "run_id")
-# Rows sorted at a time when storing new versions in cluster order (Stage): a slice of the
-# cluster column's range this size sorts well inside the load's 256 MB memory limit.
-CLUSTER_SLICE_ROWS = 500_000
 SQL_FILE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -223,9 +219,9 @@ class Stage:
     holds one page in Python at a time; the merge into `<table>_versions` happens once, inside
     the run's transaction. New versions go in ordered by `cluster_by` if given (a date, for
     tables asked by date range): DuckDB's per-row-group min/max then skips most of a big
-    table (at 1M rows a one-year count went from 8.1 to 5.6 ms). They are sorted a slice of
-    the date range at a time (`CLUSTER_SLICE_ROWS` each): one sort of a whole 8M-row backfill
-    ran out of memory under the 256 MB load limit.
+    table (at 1M rows a one-year count went from 8.1 to 5.6 ms), but the sort needs memory:
+    an 8M-row backfill ran out under the 256 MB load limit, whether sorted in one go, on one
+    thread, or a slice of dates at a time, so no source uses it (BENCHMARKS.md).
     """
 
     def __init__(
@@ -310,50 +306,17 @@ class Stage:
             f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
             f"AND s.observed_at > v.valid_from"
         )
-        # what is left staged after this has no current version: it is all inserted
-        self.con.execute(
-            f"DELETE FROM {staged} s WHERE EXISTS "
-            f"(SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
-        )
-        insert = (
+        inserted = self._count(
             f"INSERT INTO {versions} ({cols}, record_hash, valid_from, valid_to, "
             f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
             f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
-            f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s"
+            f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
+            + (f" ORDER BY s.{self.cluster_by}" if self.cluster_by else "")
         )
-        if self.cluster_by:
-            inserted = sum(self._count(insert + where, bounds) for where, bounds in self._slices())
-        else:
-            inserted = self._count(insert)
         counts.new = inserted - counts.changed
         self.con.execute(f"DROP TABLE {self.name}")
         return counts
-
-    def _slices(self) -> list[tuple[str, list[Any]]]:
-        """WHERE ... ORDER BY clauses (and their bounds) that cut the staged rows into slices
-        of the cluster column's range, about CLUSTER_SLICE_ROWS each, in order, NULLs last.
-        Bounds are approximate quantiles (a small sketch, not a sort): any bounds partition
-        the rows, good ones only keep the slices even."""
-        column = self.cluster_by
-        rows = self._count(f"SELECT count({column}) FROM {self.name}")
-        cuts = -(-rows // CLUSTER_SLICE_ROWS)
-        bounds: list[Any] = []
-        if cuts > 1:
-            fractions = [i / cuts for i in range(1, cuts)]
-            found = self.con.execute(
-                f"SELECT approx_quantile({column}, {fractions}) FROM {self.name}"
-            ).fetchall()[0][0]
-            bounds = sorted(set(found))
-        edges = [None, *bounds, None]
-        slices = []
-        for low, high in itertools.pairwise(edges):
-            tests, given = [f"{column} IS NOT NULL"], []
-            for test, bound in ((f"{column} >= ?", low), (f"{column} < ?", high)):
-                if bound is not None:
-                    tests.append(test)
-                    given.append(bound)
-            slices.append((f" WHERE {' AND '.join(tests)} ORDER BY {column}", given))
-        return [*slices, (f" WHERE {column} IS NULL", [])]
 
     def _keep_latest_observations(self) -> None:
         """A key staged more than once in a run keeps only its latest observation. Only the
@@ -369,6 +332,6 @@ class Stage:
             f"ORDER BY s.observed_at DESC, s.rowid DESC) > 1)"
         )
 
-    def _count(self, sql: str, params: list[Any] | None = None) -> int:
-        row = self.con.execute(sql, params).fetchone()
+    def _count(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
         return int(row[0]) if row else 0

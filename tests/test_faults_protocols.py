@@ -424,9 +424,7 @@ def test_the_cde_key_reaches_neither_the_warehouse_nor_the_archive(
     stored = con.execute("SELECT string_agg(url, ' ') FROM raw_responses").fetchone()
     assert stored is not None and "API_KEY=REDACTED" in stored[0] and SECRET_KEY not in stored[0]
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    blobs = [
-        read_blob(p) if p.suffix in (".gz", ".zst") else p.read_bytes() for p in files
-    ]
+    blobs = [read_blob(p) if p.suffix in (".gz", ".zst") else p.read_bytes() for p in files]
     assert files and not [blob for blob in blobs if SECRET_KEY.encode() in blob]
 
 

@@ -140,36 +140,3 @@ def test_new_versions_are_stored_in_cluster_order(con: duckdb.DuckDBPyConnection
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [
         (False,)
     ]
-
-
-def test_cluster_order_holds_across_slices(
-    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A big load is sorted a slice of dates at a time: still in order, every row once, rows
-    without a date last, and a later load of the same rows adds nothing."""
-    monkeypatch.setattr(warehouse, "CLUSTER_SLICE_ROWS", 400)
-    con.execute("SET preserve_insertion_order = false")
-    days = [(n * 7919) % 3000 for n in range(3000)]
-    rows = [
-        _victim(n, "0110", T1)
-        | {"occurred_local": None if n % 500 == 0 else datetime(2010, 1, 1) + timedelta(days=day)}
-        for n, day in enumerate(days)
-    ]
-    stage = Stage(con, "il_chicago_violence_victims", ("unique_id",), cluster_by="occurred_local")
-    stage.append(rows)
-    assert len(stage._slices()) > 6
-    assert stage.merge().new == 3000
-    stored = [
-        row[0]
-        for row in con.execute(
-            "SELECT occurred_local FROM il_chicago_violence_victims_versions ORDER BY rowid"
-        ).fetchall()
-    ]
-    dated = [day for day in stored if day is not None]
-    assert dated == sorted(dated) and len(set(dated)) == 2994
-    assert stored[-6:] == [None] * 6
-    again = Stage(con, "il_chicago_violence_victims", ("unique_id",), cluster_by="occurred_local")
-    again.append([row | {"observed_at": T2} for row in rows])
-    assert again.merge().unchanged == 3000
-    total = con.execute("SELECT count(*) FROM il_chicago_violence_victims_versions").fetchall()
-    assert total == [(3000,)]
