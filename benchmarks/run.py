@@ -122,23 +122,32 @@ def child_dlt(db: str, url: str) -> dict[str, Any]:
 
 def child_queries(db: str, repeats: int) -> dict[str, Any]:
     """Median and p95 of each query helper (and the claims ledger, if there is one)."""
-    from sanctuarywatch import warehouse
+    from datetime import date
+
+    from sanctuarywatch import helpers, warehouse
 
     con = warehouse.connect(db)  # writable: the ledger records its evaluations
     out: dict[str, Any] = {}
     windows = [(f"{year}-01-01", f"{year + 1}-01-01") for year in range(2001, 2018)]
-    helpers = {
+    measured = {
         "chicago_homicide_victims(murder, 1 year)": lambda i: con.execute(
             "SELECT chicago_homicide_victims(?, ?, 'murder')", list(windows[i % 17])
         ).fetchall(),
         "chicago_homicide_victims(homicide, 2001-2017)": lambda i: con.execute(
             "SELECT chicago_homicide_victims('2001-01-01', '2018-01-01', 'homicide')"
         ).fetchall(),
+        "helpers.count(murder, 1 year; with evidence)": lambda i: helpers.count(
+            con,
+            "agency:ILCPD0000",
+            "murder",
+            date(2001 + i % 17, 1, 1),
+            date(2002 + i % 17, 1, 1),
+        ),
     }
     ledger = _ledger()
     if ledger:
-        helpers["claims ledger (whole)"] = lambda i: ledger(con)
-    for name, run in helpers.items():
+        measured["claims ledger (whole)"] = lambda i: ledger(con)
+    for name, run in measured.items():
         run(0)  # warm: the first query pays for loading column segments
         times = []
         for i in range(repeats):
