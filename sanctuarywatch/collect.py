@@ -230,11 +230,7 @@ class _Loader:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:
         self.con, self.source, self.run_id = con, source, run_id
-        clusters = getattr(source, "CLUSTER_BY", {})
-        self.stages = {
-            table: Stage(con, table, key, clusters.get(table))
-            for table, key in source.TABLES.items()
-        }
+        self.stages = {table: Stage(con, table, key) for table, key in source.TABLES.items()}
         self.normaliser: sqlnorm.Normaliser | None = getattr(source, "NORMALIZER", None)
         self.waiting: list[tuple[Page, Entry]] = []
         self.pages = 0

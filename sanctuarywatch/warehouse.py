@@ -217,21 +217,13 @@ class Stage:
 
     Pages are appended as they arrive (through Arrow, never executemany), so a collection
     holds one page in Python at a time; the merge into `<table>_versions` happens once, inside
-    the run's transaction. New versions go in ordered by `cluster_by` if given (a date, for
-    tables asked by date range): DuckDB's per-row-group min/max then skips most of a big
-    table (at 1M rows a one-year count went from 8.1 to 5.6 ms), but the sort needs memory:
-    an 8M-row backfill ran out under the 256 MB load limit, whether sorted in one go, on one
-    thread, or a slice of dates at a time, so no source uses it (BENCHMARKS.md).
+    the run's transaction. New versions go in unsorted: storing them in date order made date
+    ranges faster at 1M rows, but the sort ran out of memory in an 8M-row backfill under the
+    256 MB load limit, however it was cut (BENCHMARKS.md).
     """
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        table: str,
-        key: Sequence[str],
-        cluster_by: str | None = None,
-    ) -> None:
-        self.con, self.table, self.key, self.cluster_by = con, table, tuple(key), cluster_by
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> None:
+        self.con, self.table, self.key = con, table, tuple(key)
         typed = fact_columns(con, table)
         self.columns = [name for name, _ in typed]
         # the record hash is computed as each page is staged, over the values as the table
@@ -312,7 +304,6 @@ class Stage:
             f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
             f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
-            + (f" ORDER BY s.{self.cluster_by}" if self.cluster_by else "")
         )
         counts.new = inserted - counts.changed
         self.con.execute(f"DROP TABLE {self.name}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -117,26 +117,3 @@ def test_the_duckdb_cli_from_pypi_opens_the_file(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert out.splitlines() == ["unique_id,victimization_iucr_cd", "7,0110"]
-
-
-def test_new_versions_are_stored_in_cluster_order(con: duckdb.DuckDBPyConnection) -> None:
-    """Stored in date order, whatever order upstream sent, so date ranges skip row groups."""
-    con.execute("SET preserve_insertion_order = false")  # as during a load
-    days = [(n * 7919) % 3000 for n in range(3000)]  # a scrambled order
-    rows = [
-        _victim(n, "0110", T1) | {"occurred_local": datetime(2010, 1, 1) + timedelta(days=day)}
-        for n, day in enumerate(days)
-    ]
-    stage = Stage(con, "il_chicago_violence_victims", ("unique_id",), cluster_by="occurred_local")
-    stage.append(rows)
-    assert stage.merge().new == 3000
-    stored = [
-        row[0]
-        for row in con.execute(
-            "SELECT occurred_local FROM il_chicago_violence_victims_versions ORDER BY rowid"
-        ).fetchall()
-    ]
-    assert stored == sorted(stored) and len(set(stored)) == 3000
-    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [
-        (False,)
-    ]

@@ -5,7 +5,6 @@ A source module has a docstring (publisher, URL, cadence, dated quirks) and:
     SLUG, PUBLISHER, URL, FORMAT, CADENCE      metadata (the README's source table is checked
                                                against it)
     TABLES: dict[str, tuple[str, ...]]         versioned tables it writes, with their keys
-    CLUSTER_BY: dict[str, str] (optional)      a column to store new versions in order of
     REQUESTS_PER_SECOND: float                 politeness limit for its host
     fetch(client, options, state) -> Iterator[Page]
                                                HTTP only (through sanctuarywatch.http); yields

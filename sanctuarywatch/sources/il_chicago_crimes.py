@@ -34,9 +34,6 @@ URL = "https://data.cityofchicago.org/resource/ijzp-q8t2.json"
 FORMAT = "Socrata SODA JSON"
 CADENCE = "daily, 7-day lag"
 TABLES = {"il_chicago_crimes": ("id",)}
-# Not CLUSTER_BY occurred_local: sorting a full backfill at the merge ran out of memory at 8M
-# rows under the 256 MB load limit, in one sort or a slice of dates at a time (BENCHMARKS.md),
-# though it made a 1-year count at 1M a third faster.
 REQUESTS_PER_SECOND = 5.0
 # 20,000 rows a page, not the portal's maximum of 50,000: a load holds about two pages at a
 # time (one parsed ahead), and at 50,000 that alone cost ~130 MB more peak memory for no
