@@ -181,8 +181,18 @@ class _Handler(BaseHTTPRequestHandler):
 def serve(route: Route, port: int = 0) -> Iterator[str]:
     """Serve `route` on 127.0.0.1 in a thread; yield the base URL."""
     handler = type("Handler", (_Handler,), {"route": staticmethod(route)})
+    with running(handler, port) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running(handler: type[BaseHTTPRequestHandler], port: int = 0) -> Iterator[str]:
+    """A threaded server for `handler` on 127.0.0.1 (port 0: any free one); yield its base
+    URL, shut it down after."""
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.daemon_threads = True
+    # a short poll: shutdown() waits up to one interval, and the fault matrix starts hundreds
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -30,11 +30,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from loopback import NOT_FOUND, Route
+from loopback import NOT_FOUND, Route, running
 
 BOT_PAGE = (
     b"<html><head><title>Access Denied</title></head><body>"
@@ -161,16 +161,8 @@ def _handler(route: Route, plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
 @contextlib.contextmanager
 def serve_faults(route: Route, plan: FaultPlan) -> Iterator[str]:
     """Serve `route` with `plan`'s faults on 127.0.0.1; yield the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(route, plan))
-    server.daemon_threads = True
-    # a short poll: shutdown() waits up to one interval, and the matrix starts hundreds of servers
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_handler(route, plan)) as url:
+        yield url
 
 
 if __name__ == "__main__":  # serve the Chicago route with a fixed delay, for kill tests by hand
