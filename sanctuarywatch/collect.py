@@ -222,7 +222,7 @@ Staged = list[tuple[Page, dict[str, Any]]]
 class _Loader:
     """Stages each page's records for one run, with the provenance every row carries.
 
-    A source with a NORMALIZER parses pages to page files, which the warehouse's own
+    A source with a NORMALIZER parses pages to page files, which the stage's scratch
     connection normalises a batch at a time, straight into the stage: the records never
     become Python objects. Others give Python records, staged page by page. `add` and
     `flush` return what was staged as (last page, records) for the source's `advance`.
@@ -252,13 +252,14 @@ class _Loader:
             return []
         waiting, self.waiting = self.waiting, []
         files: list[sqlnorm.PageFile] = [page.rows for page, _ in waiting]
+        stage = self.stages[self.normaliser.table]
         try:
-            table = self.normaliser.into(self.con, files, f"page_{self.normaliser.table}")
+            table = self.normaliser.into(stage.scratch, files, f"page_{self.normaliser.table}")
         finally:
             for file in files:
                 file.close()
         by_file = {page.rows.path: self._provenance(entry) for page, entry in waiting}
-        self.stages[self.normaliser.table].append_pages(table, by_file)
+        stage.append_pages(table, by_file)
         self.rows += len(table)
         return [(waiting[-1][0], {self.normaliser.table: table})]
 
@@ -300,9 +301,8 @@ class _Loader:
 
     def merge(self) -> LoadCounts:
         total = LoadCounts()
-        for table, stage in self.stages.items():
+        for stage in self.stages.values():
             total.add(stage.merge())
-            self.con.execute(f"DROP TABLE IF EXISTS page_{table}")
         return total
 
 

@@ -203,7 +203,7 @@ def local_to_utc(local: str, zone: str) -> str:
 class PageFile:
     """A JSON page in a scratch file, for DuckDB to read where the page is loaded.
 
-    DuckDB reads files several times faster than buffers, and a page read by the warehouse
+    DuckDB reads files several times faster than buffers, and a page read by the loading
     connection itself never becomes Python or Arrow objects at all. `counted` is how many rows
     the fetcher counted in the bytes (for paging, before anything parsed them); the load checks
     it against what DuckDB reads. The file goes when `close` is called or the page is dropped.
@@ -331,7 +331,7 @@ class Normaliser:
 
     def into(self, con: duckdb.DuckDBPyConnection, raw: Raw, name: str) -> PageTable:
         """Normalise `raw` (page files, or rows) into temp table `name` of `con`: when loading,
-        the warehouse's own connection, so pages go from their files to the stage without
+        the stage's scratch connection, so pages go from their files to the stage without
         leaving DuckDB. The first problem is raised: LayoutError for a page, RecordError for
         a row, each naming the page's URL."""
         files = _page_files(raw)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .errors import ConfigError
-from .sqlnorm import PageTable
+from .sqlnorm import PageTable, literal
 
 if TYPE_CHECKING:  # imported where Arrow is made (see sqlnorm)
     import pyarrow as pa
@@ -213,17 +214,30 @@ def arrow_batch(
 
 
 class Stage:
-    """Rows of one run for one table, staged in a temp table until `merge`.
+    """Rows of one run for one table, staged and merged into `<table>_versions` a slice at a
+    time, inside the run's transaction.
 
-    Pages are appended as they arrive (through Arrow, never executemany), so a collection
-    holds one page in Python at a time; the merge into `<table>_versions` happens once, inside
-    the run's transaction. New versions go in unsorted: storing them in date order made date
-    ranges faster at 1M rows, but the sort ran out of memory in an 8M-row backfill under the
-    256 MB load limit, however it was cut (BENCHMARKS.md).
+    Pages are appended as they arrive (through Arrow, never executemany, or straight from a
+    Normaliser's table). Once `FLUSH_ROWS` are staged they are merged and the stage starts
+    empty again. The stage lives in a scratch connection of its own that commits statement by
+    statement, and reaches the run's transaction as a Parquet file: DuckDB keeps every row a
+    transaction puts in any table, temp or not, until the commit, even once the table is
+    emptied or dropped, so a stage inside the transaction grew with the run and a 100 MB load
+    ran out of memory part-way through an 8M-row backfill. Rows a transaction adds to the
+    versions table go to the file as row groups fill (BENCHMARKS.md).
+
+    A key staged again in a later slice with other values gets a version of its own, as a
+    later run would give it; within a slice the latest observation wins. New versions go in
+    unsorted: the sort ran out of memory in an 8M-row backfill however it was cut.
     """
+
+    FLUSH_ROWS = 50_000
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> None:
         self.con, self.table, self.key = con, table, tuple(key)
+        self.scratch = con.cursor()
+        zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+        self.scratch.execute(f"SET TimeZone = {literal(zone)}")  # record hashes spell out instants
         typed = fact_columns(con, table)
         self.columns = [name for name, _ in typed]
         # the record hash is computed as each page is staged, over the values as the table
@@ -231,14 +245,14 @@ class Stage:
         row = ", ".join(f"CAST({name} AS {kind})" for name, kind in typed)
         self.record_hash = f"md5(CAST(ROW({row}) AS VARCHAR))"
         self.name = f"stage_{table}"
-        con.execute(f"DROP TABLE IF EXISTS {self.name}")
-        con.execute(
-            f"CREATE TEMP TABLE {self.name} AS SELECT {', '.join(self.columns)}, "
-            f"CAST(NULL AS TIMESTAMPTZ) AS observed_at, "
-            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)}, "
-            f"record_hash FROM {table}_versions LIMIT 0"
-        )
-        self.rows = 0
+        self.counts = LoadCounts()
+        self.staged = 0
+        self._empty()
+
+    @property
+    def rows(self) -> int:
+        """Rows staged in this run so far, merged or not."""
+        return self.counts.seen
 
     def append(
         self,
@@ -249,14 +263,14 @@ class Stage:
         if not len(records):
             return
         batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
-        self.con.execute(
+        self.scratch.execute(
             f"INSERT INTO {self.name} BY NAME "
             f"SELECT *, {self.record_hash} AS record_hash FROM batch"
         )
-        self.rows += len(records)
+        self._added(len(records))
 
     def append_pages(self, pages: PageTable, by_file: Mapping[str, Mapping[str, Any]]) -> None:
-        """Stage pages a Normaliser left in a temp table of this connection, copied inside
+        """Stage pages a Normaliser left in a temp table of `self.scratch`, copied inside
         DuckDB (no Arrow hop); `by_file` gives each page file's constant columns (observed_at
         and provenance), joined on the table's `_file` column."""
         if not len(pages) or not by_file:
@@ -272,28 +286,44 @@ class Stage:
             for j, value in enumerate([file, *(constants[n] for n in names)])
         }
         selected = ", ".join([*self.columns, *names, f"{self.record_hash} AS record_hash"])
-        self.con.execute(
+        self.scratch.execute(
             f"INSERT INTO {self.name} BY NAME SELECT {selected} FROM {pages.name} "
             f"JOIN (VALUES {rows}) AS given(_file, {', '.join(names)}) USING (_file)",
             params,
         )
-        self.rows += len(pages)
+        self._added(len(pages))
 
     def merge(self) -> LoadCounts:
-        """Upsert staged rows as versions; return what changed. Idempotent for equal input."""
-        counts = LoadCounts(seen=self.rows)
-        if not self.rows:
-            self.con.execute(f"DROP TABLE {self.name}")
-            return counts
+        """Merge what is still staged; return what the run changed, all slices together."""
+        self.flush()
+        self.scratch.close()
+        return self.counts
+
+    def flush(self) -> None:
+        """Upsert the staged rows as versions and empty the stage. Idempotent for equal input."""
+        if not self.staged:
+            return
+        self._keep_latest_observations()
+        handle, path = tempfile.mkstemp(suffix=".parquet", prefix="sanctuarywatch-stage-")
+        os.close(handle)
+        try:
+            self.scratch.execute(
+                f"COPY {self.name} TO {literal(path)} (FORMAT parquet, COMPRESSION uncompressed)"
+            )
+            self._upsert(f"read_parquet({literal(path)})")
+        finally:
+            os.unlink(path)
+        self._empty()
+
+    def _upsert(self, staged: str) -> None:
         cols = ", ".join(self.columns)
         on = " AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in self.key)
-        self._keep_latest_observations()
-        staged, versions = self.name, f"{self.table}_versions"
-        counts.unchanged = self._count(
+        versions = f"{self.table}_versions"
+        self.counts.unchanged += self._count(
             f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, s.observed_at) "
             f"FROM {staged} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
         )
-        counts.changed = self._count(
+        changed = self._count(
             f"UPDATE {versions} v SET valid_to = s.observed_at FROM {staged} s "
             f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
             f"AND s.observed_at > v.valid_from"
@@ -305,17 +335,31 @@ class Stage:
             f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
         )
-        counts.new = inserted - counts.changed
-        self.con.execute(f"DROP TABLE {self.name}")
-        return counts
+        self.counts.changed += changed
+        self.counts.new += inserted - changed
+
+    def _added(self, rows: int) -> None:
+        self.counts.seen += rows
+        self.staged += rows
+        if self.staged >= self.FLUSH_ROWS:
+            self.flush()
+
+    def _empty(self) -> None:
+        self.scratch.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT {', '.join(self.columns)}, "
+            f"CAST(NULL AS TIMESTAMPTZ) AS observed_at, "
+            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)}, "
+            f"record_hash FROM {self.table}_versions LIMIT 0"
+        )
+        self.staged = 0
 
     def _keep_latest_observations(self) -> None:
-        """A key staged more than once in a run keeps only its latest observation. Only the
+        """A key staged more than once in a slice keeps only its latest observation. Only the
         repeated keys are sorted (usually none): a window over every staged row needed the
         whole run in memory and failed at 8 million rows under the load's memory limit."""
         part = ", ".join(self.key)
         on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in self.key)
-        self.con.execute(
+        self.scratch.execute(
             f"DELETE FROM {self.name} WHERE rowid IN ("
             f"SELECT s.rowid FROM {self.name} s SEMI JOIN "
             f"(SELECT {part} FROM {self.name} GROUP BY {part} HAVING count(*) > 1) d ON {on} "

@@ -18,12 +18,25 @@ from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import il_chicago_crimes as source
+from sanctuarywatch.warehouse import Stage
 
 HERE = FIXTURES / "il_chicago_crimes"
 PORTAL = "http://127.0.0.1:8765/resource/ijzp-q8t2.json"
 PORTAL_2016_2017 = "http://127.0.0.1:8767/resource/ijzp-q8t2.json"
 REVISED_PORTAL = "http://127.0.0.1:8766/resource/ijzp-q8t2.json"
 WINDOW = dict(mode="backfill", start=date(2016, 1, 1), end=date(2018, 1, 1), page_size=500)
+
+
+@pytest.fixture(params=[None, 3], ids=["one slice", "slices of 3 rows"])
+def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads merged at the end of the run, and in slices of a few rows as a big load is."""
+    if request.param:
+        monkeypatch.setattr(Stage, "FLUSH_ROWS", request.param)
+
+
+@pytest.fixture
+def vcr_cassette_name(request: pytest.FixtureRequest) -> str:
+    return str(request.node.originalname)  # one cassette for every slicing
 
 
 def test_parses_one_real_soda_row_field_by_field() -> None:
@@ -162,6 +175,7 @@ def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
     )
 
 
+@pytest.mark.usefixtures("slices")
 def test_a_bad_second_page_leaves_the_warehouse_as_it_was(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
@@ -204,6 +218,7 @@ def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
 
 
 @pytest.mark.vcr
+@pytest.mark.usefixtures("slices")
 def test_backfill_pages_through_the_portal(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
@@ -221,6 +236,7 @@ def test_backfill_pages_through_the_portal(
 
 
 @pytest.mark.vcr
+@pytest.mark.usefixtures("slices")
 def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:

@@ -85,6 +85,24 @@ def test_a_key_twice_in_one_load_keeps_the_newest(con: duckdb.DuckDBPyConnection
     ).fetchall() == [("0130",)]
 
 
+def test_a_key_again_in_a_later_slice_gets_a_version_of_its_own(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Stage, "FLUSH_ROWS", 2)
+    con.execute("BEGIN")
+    stage = Stage(con, "il_chicago_violence_victims", ("unique_id",))
+    stage.append([_victim(1, "0110", T1), _victim(2, "0110", T1)])  # a full slice: merged
+    stage.append([_victim(1, "0130", T2)])
+    counts = stage.merge()
+    assert (counts.seen, counts.new, counts.changed) == (3, 2, 1)
+    assert con.execute(
+        "SELECT victimization_iucr_cd, valid_from, valid_to FROM il_chicago_violence_victims_versions "
+        "WHERE unique_id = '1' ORDER BY valid_from"
+    ).fetchall() == [("0110", T1, T2), ("0130", T2, None)]
+    con.execute("ROLLBACK")  # slices merged before the end are still the run's, undone with it
+    assert con.execute("SELECT count(*) FROM il_chicago_violence_victims_versions").fetchone() == (0,)
+
+
 def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(warehouse.DB_ENV, raising=False)
     assert warehouse.db_path() == Path("warehouse/sanctuarywatch.duckdb")
