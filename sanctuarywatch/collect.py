@@ -82,12 +82,13 @@ def collect(
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
         state = read_state(con, slug)
-        with _ahead(source.fetch(client, options, state)) as pages, _Writer(archive) as writer:
-            for page in pages:
-                entry = writer.put(page.fetched, result.run_id, page.kind)
-                state = _advance(source, state, loader.add(page, entry), options)
-                if progress:
-                    progress(loader.pages, loader.rows)
+        with _Writer(archive) as writer:
+            fetched = _archived(source.fetch(client, options, state), writer, result.run_id)
+            with _ahead(fetched) as pages:
+                for page, entry in pages:
+                    state = _advance(source, state, loader.add(page, entry), options)
+                    if progress:
+                        progress(loader.pages, loader.rows)
             state = _advance(source, state, loader.flush(), options)
             writer.wait()  # every raw response is on disk before the load can commit
         result.requests = client.requests_made - before
@@ -127,63 +128,20 @@ def _set(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
 def load_memory_limit() -> str:
     """DuckDB's memory limit during a load ($SANCTUARYWATCH_LOAD_MEMORY, default 256MB).
 
-    A run's staged rows and its merge live in DuckDB until the commit; under a limit DuckDB
-    spills them to `<warehouse>.tmp` instead of holding millions of rows in RAM, so a full
-    backfill fits a small machine (BENCHMARKS.md)."""
+    A run's rows are staged and merged a slice at a time (`warehouse.Stage`) and its new
+    versions go to the file as row groups fill; under the limit DuckDB spills the rest to
+    `<warehouse>.tmp` instead of holding it in RAM, so a full backfill fits a small machine.
+    The limit also sets how many pages are normalised at once (`pages_per_batch`), which is
+    where a lower limit costs speed (BENCHMARKS.md)."""
     return os.environ.get(MEMORY_ENV, "256MB").replace("'", "")
 
 
 def _fewer_malloc_arenas() -> None:
-    """Cap glibc at two malloc arenas. The fetch and archive threads otherwise each get an
+    """Cap glibc at two malloc arenas. The fetch thread and DuckDB's otherwise each get an
     arena of their own, and the pages freed there stay in the process (measured on a 400k-row
     load: 428 MB instead of 381 MB peak). Linux/glibc only; elsewhere nothing."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
-
-
-_END = object()
-
-
-@contextlib.contextmanager
-def _ahead(pages: Iterator[Page]) -> Iterator[Iterator[Page]]:
-    """The source's pages, fetched one ahead in a worker thread.
-
-    While DuckDB normalises and stages page N, the worker is already downloading and parsing
-    page N+1 (both release the GIL); with the archive writer below, a 400k-row load went
-    from 14.5 s to 10.8 s (BENCHMARKS.md). The worker never touches the warehouse; its errors
-    are raised here, in order. On leaving early the worker stops after its current request.
-    """
-    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def offer(item: Any) -> bool:
-        while not stop.is_set():
-            with contextlib.suppress(queue.Full):
-                handoff.put(item, timeout=0.1)
-                return True
-        return False
-
-    def work() -> None:
-        try:
-            for page in pages:
-                if not offer(page):
-                    return
-            offer(_END)
-        except BaseException as exc:  # handed to the consumer, raised there
-            offer(exc)
-
-    def consume() -> Iterator[Page]:
-        while (item := handoff.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    worker = threading.Thread(target=work, name="sanctuarywatch-fetch", daemon=True)
-    worker.start()
-    try:
-        yield consume()
-    finally:
-        stop.set()
 
 
 class _Writer:
@@ -212,9 +170,81 @@ class _Writer:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-# Portal pages normalised per query: DuckDB reads the files of a batch in parallel (one
-# thread per file), so on two cores four pages cost about half as much each as one alone.
-BATCH_PAGES = 4
+def _archived(pages: Iterator[Page], writer: _Writer, run_id: str) -> Iterator[tuple[Page, Entry]]:
+    """Each page with its archive entry, handed on without its body.
+
+    Runs in the fetch worker (see `_ahead`); the writer stores the body beside it. The page
+    file has the rows, and bodies held until their page was loaded (the loop's page, the
+    page waiting in the hand-off) were ~25 MB of a load's peak memory (BENCHMARKS.md).
+    """
+    for page in pages:
+        entry = writer.put(page.fetched, run_id, page.kind)
+        light = page._replace(fetched=replace(page.fetched, body=b""))
+        del page  # not kept while the next page downloads
+        yield light, entry
+
+
+_END = object()
+
+
+@contextlib.contextmanager
+def _ahead(pages: Iterator[Any]) -> Iterator[Iterator[Any]]:
+    """The source's pages, fetched one ahead in a worker thread.
+
+    While DuckDB normalises and stages page N, the worker is already downloading and parsing
+    page N+1 (both release the GIL); with the archive writer, a 400k-row load went from 14.5 s
+    to 10.8 s (BENCHMARKS.md). The worker never touches the warehouse; its errors are raised
+    here, in order. On leaving early the worker stops after its current request.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                handoff.put(item, timeout=0.1)
+                return True
+        return False
+
+    def work() -> None:
+        try:
+            for page in pages:
+                if not offer(page):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(exc)
+
+    def consume() -> Iterator[Any]:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    worker = threading.Thread(target=work, name="sanctuarywatch-fetch", daemon=True)
+    worker.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+
+
+_MIB = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 * 1024}
+
+
+def pages_per_batch(con: duckdb.DuckDBPyConnection) -> int:
+    """Portal pages normalised per query, as many as the load's memory limit allows, up to 4.
+
+    DuckDB reads the files of a batch in parallel (one thread per file), so on two cores four
+    pages cost about half as much each as one alone; but each file read takes a 32 MB buffer
+    of DuckDB's memory, so four need a 256 MB limit, two 128 MB and one 100 MB (measured:
+    BENCHMARKS.md).
+    """
+    shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    number, _, unit = str(shown).partition(" ")
+    mib = float(number) * _MIB.get(unit, 0)
+    return max(1, min(4, int(mib // 60)))
+
 
 Staged = list[tuple[Page, dict[str, Any]]]
 
@@ -232,6 +262,7 @@ class _Loader:
         self.con, self.source, self.run_id = con, source, run_id
         self.stages = {table: Stage(con, table, key) for table, key in source.TABLES.items()}
         self.normaliser: sqlnorm.Normaliser | None = getattr(source, "NORMALIZER", None)
+        self.batch_pages = pages_per_batch(con)
         self.waiting: list[tuple[Page, Entry]] = []
         self.pages = 0
         self.rows = 0
@@ -241,10 +272,8 @@ class _Loader:
         self.pages += 1
         if self.normaliser is None:
             return [(page, self._stage_records(page, entry))]
-        # the body is in its page file and the archive now; keeping it would hold a batch of
-        # pages in memory for nothing
-        self.waiting.append((page._replace(fetched=replace(page.fetched, body=b"")), entry))
-        return self.flush() if len(self.waiting) >= BATCH_PAGES else []
+        self.waiting.append((page, entry))
+        return self.flush() if len(self.waiting) >= self.batch_pages else []
 
     def flush(self) -> Staged:
         """Normalise and stage the page files waiting for a batch."""

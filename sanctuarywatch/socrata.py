@@ -103,6 +103,7 @@ def pages(
         rows = read_page(fetched, fields, counted=True)
         _check_not_repeated(fetched, firsts)
         yield Page("rows", fetched, rows)
+        del fetched  # the consumer has it; hold no body while the next page downloads
         if rows.num_rows < page_size:
             return
         offset += page_size

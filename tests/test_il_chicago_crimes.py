@@ -13,7 +13,7 @@ from conftest import FIXTURES, SHARED_DATA, fetched, load_json
 
 from sanctuarywatch import socrata
 from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect import MEMORY_ENV, collect, pages_per_batch
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.sources import Options
@@ -27,11 +27,20 @@ REVISED_PORTAL = "http://127.0.0.1:8766/resource/ijzp-q8t2.json"
 WINDOW = dict(mode="backfill", start=date(2016, 1, 1), end=date(2018, 1, 1), page_size=500)
 
 
-@pytest.fixture(params=[None, 3], ids=["one slice", "slices of 3 rows"])
+@pytest.fixture(params=[None, 3], ids=["one slice", "slices of 3 rows, a page a query"])
 def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loads merged at the end of the run, and in slices of a few rows as a big load is."""
+    """Loads merged at the end of the run, and in slices of a few rows as a big load is,
+    under a memory limit that normalises one page per query."""
     if request.param:
         monkeypatch.setattr(Stage, "FLUSH_ROWS", request.param)
+        monkeypatch.setenv(MEMORY_ENV, "100MB")
+
+
+@pytest.mark.parametrize(("limit", "pages"), [("100MB", 1), ("128MB", 2), ("256MB", 4), ("8GB", 4)])
+def test_pages_per_query_follow_the_memory_limit(limit: str, pages: int) -> None:
+    with duckdb.connect() as con:
+        con.execute(f"SET memory_limit = '{limit}'")
+        assert pages_per_batch(con) == pages
 
 
 @pytest.fixture

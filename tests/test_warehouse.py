@@ -100,7 +100,9 @@ def test_a_key_again_in_a_later_slice_gets_a_version_of_its_own(
         "WHERE unique_id = '1' ORDER BY valid_from"
     ).fetchall() == [("0110", T1, T2), ("0130", T2, None)]
     con.execute("ROLLBACK")  # slices merged before the end are still the run's, undone with it
-    assert con.execute("SELECT count(*) FROM il_chicago_violence_victims_versions").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM il_chicago_violence_victims_versions").fetchone() == (
+        0,
+    )
 
 
 def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:
