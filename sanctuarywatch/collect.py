@@ -36,7 +36,8 @@ from .warehouse import LoadCounts, Stage
 
 log = logging.getLogger(__name__)
 MEMORY_ENV = "SANCTUARYWATCH_LOAD_MEMORY"
-_M_ARENA_MAX = -8  # glibc mallopt parameter
+DEFAULT_LOAD_MEMORY = "128MB"
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc mallopt parameters
 
 
 @dataclass
@@ -75,7 +76,7 @@ def collect(
     result = RunResult(new_run_id(slug), slug, options.mode)
     _start_run(con, result, job)
     before = client.requests_made
-    _fewer_malloc_arenas()
+    _malloc_for_pages()
     previous: dict[str, Any] = {}
     try:
         previous = _load_settings(con)
@@ -126,22 +127,27 @@ def _set(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
 
 
 def load_memory_limit() -> str:
-    """DuckDB's memory limit during a load ($SANCTUARYWATCH_LOAD_MEMORY, default 256MB).
+    """DuckDB's memory limit during a load ($SANCTUARYWATCH_LOAD_MEMORY, default 128MB).
 
     A run's rows are staged and merged a slice at a time (`warehouse.Stage`) and its new
     versions go to the file as row groups fill; under the limit DuckDB spills the rest to
     `<warehouse>.tmp` instead of holding it in RAM, so a full backfill fits a small machine.
     The limit also sets how many pages are normalised at once (`pages_per_batch`), which is
     where a lower limit costs speed (BENCHMARKS.md)."""
-    return os.environ.get(MEMORY_ENV, "256MB").replace("'", "")
+    return os.environ.get(MEMORY_ENV, DEFAULT_LOAD_MEMORY).replace("'", "")
 
 
-def _fewer_malloc_arenas() -> None:
-    """Cap glibc at two malloc arenas. The fetch thread and DuckDB's otherwise each get an
-    arena of their own, and the pages freed there stay in the process (measured on a 400k-row
-    load: 428 MB instead of 381 MB peak). Linux/glibc only; elsewhere nothing."""
+def _malloc_for_pages() -> None:
+    """glibc settings for a process that allocates and frees a 12 MB page body again and
+    again. Two malloc arenas: the fetch thread and DuckDB's otherwise each get one, and the
+    pages freed there stay in the process (a 400k-row load: 428 MB instead of 381 MB peak).
+    Bodies over 1 MB always mmapped: glibc otherwise raises that threshold to the size of the
+    first body freed, after which bodies come from the heap and their memory is kept (1M-row
+    load under 128 MB: peak 274-277 MB instead of 283). Linux/glibc only; elsewhere nothing."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1024 * 1024)
+        libc.mallopt(_M_ARENA_MAX, 2)
 
 
 class _Writer:

@@ -201,11 +201,17 @@ def test_ten_reruns_write_no_duplicates(con: duckdb.DuckDBPyConnection, archive:
 # ---- kill -9 ---------------------------------------------------------------------------------
 
 
-def _cli(db: Path, url: str, *extra: str) -> list[str]:
+# the CLI, merging its stage every 2,000 rows (a big load's slices, in a small one)
+IN_SLICES = (
+    "import sys; from sanctuarywatch.warehouse import Stage; Stage.FLUSH_ROWS = 2000; "
+    "from sanctuarywatch.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _cli(db: Path, url: str, *extra: str, slices: bool = False) -> list[str]:
     return [
         sys.executable,
-        "-m",
-        "sanctuarywatch",
+        *(["-c", IN_SLICES] if slices else ["-m", "sanctuarywatch"]),
         "--db",
         str(db),
         *extra,
@@ -252,13 +258,18 @@ def _all_or_nothing(db: Path) -> int:
 
 @pytest.mark.slow
 def test_kill_9_twenty_times_leaves_all_or_nothing(tmp_path: Path) -> None:
+    """The killed runs merge in slices of 2,000 rows, so kills also land after slices were
+    merged inside the transaction; the clean run to compare with merges once."""
     db = tmp_path / "sw.duckdb"
     rng = random.Random(7)
     survived = 0
     with serve_faults(chicago_route(), FaultPlan(delay=0.05)) as url:
         for _ in range(20):
             process = subprocess.Popen(
-                _cli(db, url), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                _cli(db, url, slices=True),
+                env=_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             time.sleep(rng.uniform(0.3, 2.5))
             process.kill()
@@ -266,7 +277,8 @@ def test_kill_9_twenty_times_leaves_all_or_nothing(tmp_path: Path) -> None:
             if db.exists():
                 _all_or_nothing(db)
             survived += 1
-        subprocess.run(_cli(db, url), env=_env(), check=True, capture_output=True, timeout=120)
+        finish = _cli(db, url, slices=True)
+        subprocess.run(finish, env=_env(), check=True, capture_output=True, timeout=120)
         clean = tmp_path / "clean.duckdb"
         subprocess.run(_cli(clean, url), env=_env(), check=True, capture_output=True, timeout=120)
     assert survived == 20 and _all_or_nothing(db) == 8922
