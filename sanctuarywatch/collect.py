@@ -181,7 +181,7 @@ def _archived(pages: Iterator[Page], writer: _Writer, run_id: str) -> Iterator[t
 
     Runs in the fetch worker (see `_ahead`); the writer stores the body beside it. The page
     file has the rows, and bodies held until their page was loaded (the loop's page, the
-    page waiting in the hand-off) were ~25 MB of a load's peak memory (BENCHMARKS.md).
+    page waiting in the hand-off) were ~20 MB of a load's peak memory (BENCHMARKS.md).
     """
     for page in pages:
         entry = writer.put(page.fetched, run_id, page.kind)
