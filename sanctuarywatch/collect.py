@@ -95,12 +95,25 @@ def collect(
         result.requests = client.requests_made - before
         _finish(con, loader, result, state)
         con.execute("COMMIT")
+        _checkpoint(con)
     except BaseException as exc:
         _abort(con, result, exc, client.requests_made - before)
         raise
     finally:
         _set(con, previous)
     return result
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the run's rows into the file now, under the load's memory limit. Left to the
+    connection's close, the checkpoint ran under DuckDB's default limit and rewrote the
+    load's row groups with up to 780 MB (1M rows merged in four slices; BENCHMARKS.md). The
+    run is committed either way: a checkpoint refused (another connection busy) is not a
+    failed run, and DuckDB checkpoints later."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        log.warning("checkpoint after the load skipped: %s", str(exc).splitlines()[0])
 
 
 def _load_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -242,14 +255,14 @@ def pages_per_batch(con: duckdb.DuckDBPyConnection) -> int:
     """Portal pages normalised per query, as many as the load's memory limit allows, up to 4.
 
     DuckDB reads the files of a batch in parallel (one thread per file), so on two cores four
-    pages cost about half as much each as one alone; but each file read takes a 32 MB buffer
-    of DuckDB's memory, so four need a 256 MB limit, two 128 MB and one 100 MB (measured:
-    BENCHMARKS.md).
+    pages cost about half as much each as one alone; but a page normalised into its staged
+    batch takes ~65 MB of DuckDB's memory (a 32 MB read buffer, the rows on their way to the
+    Parquet writer), so two need a 140 MB limit and four 280 MB (measured: BENCHMARKS.md).
     """
     shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     number, _, unit = str(shown).partition(" ")
     mib = float(number) * _MIB.get(unit, 0)
-    return max(1, min(4, int(mib // 60)))
+    return max(1, min(4, int(mib // 70)))
 
 
 Staged = list[tuple[Page, dict[str, Any]]]
@@ -258,10 +271,10 @@ Staged = list[tuple[Page, dict[str, Any]]]
 class _Loader:
     """Stages each page's records for one run, with the provenance every row carries.
 
-    A source with a NORMALIZER parses pages to page files, which the stage's scratch
-    connection normalises a batch at a time, straight into the stage: the records never
-    become Python objects. Others give Python records, staged page by page. `add` and
-    `flush` return what was staged as (last page, records) for the source's `advance`.
+    A source with a NORMALIZER parses pages to page files, which the stage normalises a batch
+    at a time, straight into a staged batch: the records never become Python objects. Others
+    give Python records, staged page by page. `add` and `flush` return what was staged as
+    (last page, records) for the source's `advance`.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:
@@ -287,14 +300,13 @@ class _Loader:
             return []
         waiting, self.waiting = self.waiting, []
         files: list[sqlnorm.PageFile] = [page.rows for page, _ in waiting]
+        by_file = {page.rows.path: self._provenance(entry) for page, entry in waiting}
         stage = self.stages[self.normaliser.table]
         try:
-            table = self.normaliser.into(stage.scratch, files, f"page_{self.normaliser.table}")
+            table = stage.append_pages(self.normaliser, files, by_file)
         finally:
             for file in files:
                 file.close()
-        by_file = {page.rows.path: self._provenance(entry) for page, entry in waiting}
-        stage.append_pages(table, by_file)
         self.rows += len(table)
         return [(waiting[-1][0], {self.normaliser.table: table})]
 

@@ -117,8 +117,13 @@ def _count_rows(fetched: Fetched) -> int:
     """Rows in a page, counted by their `:id` keys in the bytes, so paging can go on while
     the page waits to be parsed. In valid JSON `":id":` can only be a key (a quote inside a
     string is escaped); the load checks the count against DuckDB's. A page of rows that all
-    lack `:id` is an error here: read as empty it would end the walk early."""
-    counted = len(_ROW_ID.findall(fetched.body))
+    lack `:id` is an error here: read as empty it would end the walk early. The regular
+    expression is only for pages the plain count cannot read (it took ~3 s of CPU a million
+    rows, the fetch thread's largest cost)."""
+    body = fetched.body
+    counted = body.count(b'":id":')  # compact JSON, as the portal sends it: a C-speed scan
+    if counted != body.count(b'":id"'):  # spaced keys, or a value that reads ":id"
+        counted = sum(1 for _ in _ROW_ID.finditer(body))
     if not counted and not _EMPTY_ARRAY.fullmatch(fetched.body):
         raise LayoutError(
             fetched.source, fetched.url, "rows with :id (or an empty array)", "no :id in the page"

@@ -16,9 +16,12 @@ can open, because SQL users reach for that tool first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .errors import ConfigError
-from .sqlnorm import PageTable, literal
+from .sqlnorm import PARQUET, Normaliser, PageFile, PageTable, literal
 
 if TYPE_CHECKING:  # imported where Arrow is made (see sqlnorm)
     import pyarrow as pa
@@ -182,6 +185,44 @@ def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, 
     return [(name, kind) for name, kind in rows if name not in skip]
 
 
+def _scratch_folder(con: duckdb.DuckDBPyConnection) -> str:
+    """A folder for a load's staged batches, beside the warehouse where DuckDB spills (its
+    temp_directory, `<file>.tmp`) so a full backfill (~70 MB a million rows) is not written
+    to a /tmp that may be memory; the system's temp folder for a database in memory."""
+    spill = Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
+    if spill.is_absolute():
+        spill.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkdtemp(prefix="sanctuarywatch-stage-", dir=spill)
+    return tempfile.mkdtemp(prefix="sanctuarywatch-stage-")
+
+
+def _paths(files: Sequence[str]) -> str:
+    return "[" + ", ".join(literal(f) for f in files) + "]"
+
+
+def _unlink(files: Sequence[str]) -> None:
+    for path in files:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _same_key(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> str:
+    """SQL matching a staged row `s` to a version `v` by key. `=` where the column cannot be
+    NULL: DuckDB then skips the row groups of versions outside the slice's key range (an
+    8M-row backfill scanned every version for every slice, three times); IS NOT DISTINCT
+    FROM where it can, so a NULL key still finds its versions."""
+    nullable = dict(
+        con.execute(
+            "SELECT column_name, is_nullable FROM duckdb_columns() WHERE table_name = ?",
+            [f"{table}_versions"],
+        ).fetchall()
+    )
+    return " AND ".join(
+        f"v.{k} IS NOT DISTINCT FROM s.{k}" if nullable.get(k, True) else f"v.{k} = s.{k}"
+        for k in key
+    )
+
+
 def arrow_batch(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -214,40 +255,48 @@ def arrow_batch(
 
 
 class Stage:
-    """Rows of one run for one table, staged and merged into `<table>_versions` a slice at a
-    time, inside the run's transaction.
+    """Rows of one run for one table, staged as Parquet files and merged into
+    `<table>_versions` inside the run's transaction.
 
-    Pages are appended as they arrive (through Arrow, never executemany, or straight from a
-    Normaliser's table). Once `FLUSH_ROWS` are staged they are merged and the stage starts
-    empty again. The stage lives in a scratch connection of its own that commits statement by
-    statement, and reaches the run's transaction as a Parquet file: DuckDB keeps every row a
-    transaction puts in any table, temp or not, until the commit, even once the table is
-    emptied or dropped, so a stage inside the transaction grew with the run and a 100 MB load
-    ran out of memory part-way through an 8M-row backfill. Rows a transaction adds to the
-    versions table go to the file as row groups fill (BENCHMARKS.md).
+    Each batch (a page's records, or a Normaliser's pages) is written to a Parquet file of its
+    own with its provenance and record hash. Staging never puts a row in a table: DuckDB keeps
+    every row a transaction puts in any table, temp or not, until the commit, even once the
+    table is emptied or dropped, so a staging table grew with the run (an 8M-row backfill ran
+    out of memory). Once `FLUSH_ROWS` are staged they are merged as a slice: versions seen
+    again or replaced are updated then; the new versions of all slices are inserted at the
+    end in one statement, and go to the file as row groups fill. A slice is merged only
+    before the next batch is staged (or by `merge`), so the last batch can still be read
+    while the source's `advance` looks at it.
 
     A key staged again in a later slice with other values gets a version of its own, as a
     later run would give it; within a slice the latest observation wins. New versions go in
     unsorted: the sort ran out of memory in an 8M-row backfill however it was cut.
     """
 
-    FLUSH_ROWS = 50_000
+    FLUSH_ROWS = 250_000
 
     def __init__(self, con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) -> None:
         self.con, self.table, self.key = con, table, tuple(key)
-        self.scratch = con.cursor()
-        zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
-        self.scratch.execute(f"SET TimeZone = {literal(zone)}")  # record hashes spell out instants
         typed = fact_columns(con, table)
         self.columns = [name for name, _ in typed]
-        # the record hash is computed as each page is staged, over the values as the table
+        # the record hash is computed as each batch is staged, over the values as the table
         # types them (so it equals the hash of the stored version), not in one pass at merge
         row = ", ".join(f"CAST({name} AS {kind})" for name, kind in typed)
         self.record_hash = f"md5(CAST(ROW({row}) AS VARCHAR))"
-        self.name = f"stage_{table}"
+        self.staged_columns = ", ".join(
+            [f"CAST({name} AS {kind}) AS {name}" for name, kind in typed]
+            + ["CAST(observed_at AS TIMESTAMPTZ) AS observed_at"]
+            + [f"CAST({name} AS VARCHAR) AS {name}" for name in PROVENANCE_COLUMNS]
+        )
+        self.same_key = _same_key(con, table, self.key)
         self.counts = LoadCounts()
+        self.folder = _scratch_folder(con)
+        self._remove = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        self.slice: list[str] = []  # batches staged since the last merged slice
+        self.pending: list[str] = []  # merged slices whose new versions wait to be inserted
         self.staged = 0
-        self._empty()
+        self.successors = 0  # versions closed whose successors wait in `pending`
+        self.batches = 0
 
     @property
     def rows(self) -> int:
@@ -263,18 +312,23 @@ class Stage:
         if not len(records):
             return
         batch = arrow_batch(self.con, self.table, records, constants)  # noqa: F841 (read by DuckDB)
-        self.scratch.execute(
-            f"INSERT INTO {self.name} BY NAME "
-            f"SELECT *, {self.record_hash} AS record_hash FROM batch"
+        path = self._next_batch()
+        self.con.execute(
+            f"COPY (SELECT {self.staged_columns}, {self.record_hash} AS record_hash FROM batch) "
+            f"TO {literal(path)} {PARQUET}"
         )
-        self._added(len(records))
+        self._added(path, len(records))
 
-    def append_pages(self, pages: PageTable, by_file: Mapping[str, Mapping[str, Any]]) -> None:
-        """Stage pages a Normaliser left in a temp table of `self.scratch`, copied inside
-        DuckDB (no Arrow hop); `by_file` gives each page file's constant columns (observed_at
-        and provenance), joined on the table's `_file` column."""
-        if not len(pages) or not by_file:
-            return
+    def append_pages(
+        self,
+        normaliser: Normaliser,
+        files: Sequence[PageFile],
+        by_file: Mapping[str, Mapping[str, Any]],
+    ) -> PageTable:
+        """Normalise page files straight into a staged batch, each row joined to its page
+        file's constant columns (`by_file`: observed_at and provenance). The records never
+        leave DuckDB, and are written once. The batch is returned for the source's `advance`."""
+        path = self._next_batch()
         names = list(next(iter(by_file.values())))
         rows = ", ".join(
             "(" + ", ".join(f"$v{i}_{j}" for j in range(len(names) + 1)) + ")"
@@ -285,87 +339,138 @@ class Stage:
             for i, (file, constants) in enumerate(by_file.items())
             for j, value in enumerate([file, *(constants[n] for n in names)])
         }
-        selected = ", ".join([*self.columns, *names, f"{self.record_hash} AS record_hash"])
-        self.scratch.execute(
-            f"INSERT INTO {self.name} BY NAME SELECT {selected} FROM {pages.name} "
-            f"JOIN (VALUES {rows}) AS given(_file, {', '.join(names)}) USING (_file)",
-            params,
-        )
-        self._added(len(pages))
+
+        def staged(normalised: str) -> str:
+            return (
+                f"SELECT *, {self.record_hash} AS record_hash FROM ({normalised}) "
+                f"JOIN (VALUES {rows}) AS given(_file, {', '.join(names)}) USING (_file)"
+            )
+
+        batch = normaliser.copy(self.con, files, staged, path, params)
+        self._added(path, len(batch))
+        return batch
 
     def merge(self) -> LoadCounts:
         """Merge what is still staged; return what the run changed, all slices together."""
         self.flush()
-        self.scratch.close()
+        self._insert_pending()
+        self._remove()
         return self.counts
 
     def flush(self) -> None:
-        """Upsert the staged rows as versions and empty the stage. Idempotent for equal input."""
-        if not self.staged:
+        """Merge the staged slice: versions it observes again or replaces are updated now;
+        its new versions wait for the run's one INSERT (see `_insert_pending`)."""
+        if not self.slice:
             return
-        self._keep_latest_observations()
-        handle, path = tempfile.mkstemp(suffix=".parquet", prefix="sanctuarywatch-stage-")
-        os.close(handle)
-        try:
-            self.scratch.execute(
-                f"COPY {self.name} TO {literal(path)} (FORMAT parquet, COMPRESSION uncompressed)"
-            )
-            self._upsert(f"read_parquet({literal(path)})")
-        finally:
-            os.unlink(path)
-        self._empty()
+        files, self.slice, self.staged = self.slice, [], 0
+        latest = self._latest_observations(files)
+        if self.pending and self._meets_pending(latest):
+            self._insert_pending()  # a key of this slice waits there: its version goes first
+        self._update(f"read_parquet({_paths(latest)})")
+        self.pending += self._new_versions(latest)
 
-    def _upsert(self, staged: str) -> None:
-        cols = ", ".join(self.columns)
-        on = " AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in self.key)
+    def _next_batch(self) -> str:
+        """A path for the next batch, once a full slice is merged. Named in staging order."""
+        if self.staged >= self.FLUSH_ROWS:
+            self.flush()
+        self.batches += 1
+        return os.path.join(self.folder, f"{self.batches:09d}.parquet")
+
+    def _added(self, path: str, rows: int) -> None:
+        self.slice.append(path)
+        self.counts.seen += rows
+        self.staged += rows
+
+    def _latest_observations(self, files: list[str]) -> list[str]:
+        """The slice's files, a key staged more than once keeping only its latest observation
+        (the later batch, then the later row, on a tie). The check reads only the key
+        columns; a window over every row is paid only when a key repeats (usually never)."""
+        part = ", ".join(self.key)
+        repeated = self.con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM read_parquet({_paths(files)}) "
+            f"GROUP BY {part} HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+        if not repeated:
+            return files
+        path = self._next_batch()
+        self.con.execute(
+            f"COPY (SELECT * EXCLUDE (filename, file_row_number) FROM "
+            f"read_parquet({_paths(files)}, filename = true, file_row_number = true) "
+            f"QUALIFY row_number() OVER (PARTITION BY {part} "
+            f"ORDER BY observed_at DESC, filename DESC, file_row_number DESC) = 1) "
+            f"TO {literal(path)} {PARQUET}"
+        )
+        _unlink(files)
+        return [path]
+
+    def _meets_pending(self, files: list[str]) -> bool:
+        """Whether a key of this slice is among the new versions waiting to be inserted."""
+        found = self.con.execute(
+            f"SELECT count(*) FROM read_parquet({_paths(self.pending)}) v "
+            f"SEMI JOIN read_parquet({_paths(files)}) s ON {self.same_key}"
+        ).fetchall()[0][0]
+        return bool(found)
+
+    def _new_versions(self, files: list[str]) -> list[str]:
+        """The slice's rows that become versions: those whose key has no current version once
+        `_update` has run. Usually all (a backfill: the files as they are) or few (an
+        incremental run: copied out). Decided now, while the slice is small; a later slice
+        that does not meet this one's keys cannot change the answer."""
+        versions, staged = f"{self.table}_versions", f"read_parquet({_paths(files)})"
+        current = self.con.execute(
+            f"SELECT count(*) FROM {versions} v SEMI JOIN {staged} s ON {self.same_key} "
+            f"WHERE v.valid_to IS NULL"
+        ).fetchall()[0][0]
+        if not current:
+            return files
+        path = self._next_batch()
+        self.con.execute(
+            f"COPY (SELECT * FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {versions} v "
+            f"WHERE {self.same_key} AND v.valid_to IS NULL)) TO {literal(path)} {PARQUET}"
+        )
+        _unlink(files)
+        return [path]
+
+    def _update(self, staged: str) -> None:
+        """Versions observed again get their last observation; versions a newer observation
+        replaces are closed (their successors are inserted by `_insert_pending`)."""
+        on = self.same_key
         versions = f"{self.table}_versions"
         self.counts.unchanged += self._count(
             f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, s.observed_at) "
             f"FROM {staged} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
         )
-        changed = self._count(
+        closed = self._count(
             f"UPDATE {versions} v SET valid_to = s.observed_at FROM {staged} s "
             f"WHERE {on} AND v.valid_to IS NULL AND v.record_hash <> s.record_hash "
             f"AND s.observed_at > v.valid_from"
         )
-        inserted = self._count(
-            f"INSERT INTO {versions} ({cols}, record_hash, valid_from, valid_to, "
-            f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
-            f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
-            f"{', '.join(PROVENANCE_COLUMNS)} FROM {staged} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {versions} v WHERE {on} AND v.valid_to IS NULL)"
-        )
-        self.counts.changed += changed
-        self.counts.new += inserted - changed
+        self.counts.changed += closed
+        self.successors += closed
 
-    def _added(self, rows: int) -> None:
-        self.counts.seen += rows
-        self.staged += rows
-        if self.staged >= self.FLUSH_ROWS:
-            self.flush()
+    def _insert_pending(self) -> None:
+        """Insert the new versions of the slices merged so far.
 
-    def _empty(self) -> None:
-        self.scratch.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT {', '.join(self.columns)}, "
-            f"CAST(NULL AS TIMESTAMPTZ) AS observed_at, "
-            f"{', '.join(f'CAST(NULL AS VARCHAR) AS {c}' for c in PROVENANCE_COLUMNS)}, "
-            f"record_hash FROM {self.table}_versions LIMIT 0"
-        )
-        self.staged = 0
-
-    def _keep_latest_observations(self) -> None:
-        """A key staged more than once in a slice keeps only its latest observation. Only the
-        repeated keys are sorted (usually none): a window over every staged row needed the
-        whole run in memory and failed at 8 million rows under the load's memory limit."""
-        part = ", ".join(self.key)
-        on = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in self.key)
-        self.scratch.execute(
-            f"DELETE FROM {self.name} WHERE rowid IN ("
-            f"SELECT s.rowid FROM {self.name} s SEMI JOIN "
-            f"(SELECT {part} FROM {self.name} GROUP BY {part} HAVING count(*) > 1) d ON {on} "
-            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(f's.{k}' for k in self.key)} "
-            f"ORDER BY s.observed_at DESC, s.rowid DESC) > 1)"
-        )
+        One INSERT for the run, not one a slice: each parallel INSERT leaves part-filled row
+        groups that the next checkpoint rewrites (1M rows in four INSERTs: 2.3 s, then a
+        2.3 s checkpoint; in one: 2.4 s and no rewrite). `flush` inserts early when a slice
+        meets a waiting key, so its versions are in the table before it is merged.
+        """
+        if not self.pending:
+            return
+        files, self.pending = self.pending, []
+        cols = ", ".join(self.columns)
+        try:
+            inserted = self._count(
+                f"INSERT INTO {self.table}_versions ({cols}, record_hash, valid_from, valid_to, "
+                f"first_observed_at, last_observed_at, {', '.join(PROVENANCE_COLUMNS)}) "
+                f"SELECT {cols}, record_hash, observed_at, NULL, observed_at, observed_at, "
+                f"{', '.join(PROVENANCE_COLUMNS)} FROM read_parquet({_paths(files)})"
+            )
+        finally:
+            _unlink(files)
+        self.counts.new += inserted - self.successors  # a closed version's successor: changed
+        self.successors = 0
 
     def _count(self, sql: str) -> int:
         row = self.con.execute(sql).fetchone()

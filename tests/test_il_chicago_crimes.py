@@ -36,7 +36,9 @@ def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv(MEMORY_ENV, "100MB")
 
 
-@pytest.mark.parametrize(("limit", "pages"), [("100MB", 1), ("128MB", 2), ("256MB", 4), ("8GB", 4)])
+@pytest.mark.parametrize(
+    ("limit", "pages"), [("100MB", 1), ("128MB", 1), ("160MB", 2), ("256MB", 3), ("8GB", 4)]
+)
 def test_pages_per_query_follow_the_memory_limit(limit: str, pages: int) -> None:
     with duckdb.connect() as con:
         con.execute(f"SET memory_limit = '{limit}'")
@@ -172,6 +174,26 @@ def test_layout_breaks_are_clear_errors(body: bytes, content_type: str, found: s
         source.normalize(source.parse(page, "rows"), "rows")
     message = str(caught.value)
     assert found in message and PORTAL in message and source.SLUG in message
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda rows: json.dumps(rows, separators=(",", ":")),  # as the portal sends it
+        lambda rows: json.dumps(rows, indent=2),  # '":id": ' with a space
+        lambda rows: json.dumps([r | {"description": ":id"} for r in rows]),  # a value ":id"
+        lambda rows: json.dumps([r | {"block": '":id":'} for r in rows]),  # quotes escaped
+    ],
+    ids=["compact", "indented", "value :id", "escaped key in a value"],
+)
+def test_rows_are_counted_by_their_id_keys_however_spelt(spelling: object) -> None:
+    rows = [
+        row | {":id": f"row-{i}"}  # the system field the collector asks for
+        for i, row in enumerate(load_json(HERE / "soda_sample_rows_real.json"))
+    ]
+    body = spelling(rows)  # type: ignore[operator]
+    page = socrata.read_page(fetched(source.SLUG, body, url=PORTAL), source.FIELDS, counted=True)
+    assert page.num_rows == len(rows) and len(rows) > 1
 
 
 def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
