@@ -36,7 +36,7 @@ from .warehouse import LoadCounts, Stage
 
 log = logging.getLogger(__name__)
 MEMORY_ENV = "SANCTUARYWATCH_LOAD_MEMORY"
-DEFAULT_LOAD_MEMORY = "128MB"
+DEFAULT_LOAD_MEMORY = "160MB"
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc mallopt parameters
 
 
@@ -140,13 +140,13 @@ def _set(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
 
 
 def load_memory_limit() -> str:
-    """DuckDB's memory limit during a load ($SANCTUARYWATCH_LOAD_MEMORY, default 128MB).
+    """DuckDB's memory limit during a load ($SANCTUARYWATCH_LOAD_MEMORY, default 160MB).
 
-    A run's rows are staged and merged a slice at a time (`warehouse.Stage`) and its new
-    versions go to the file as row groups fill; under the limit DuckDB spills the rest to
-    `<warehouse>.tmp` instead of holding it in RAM, so a full backfill fits a small machine.
-    The limit also sets how many pages are normalised at once (`pages_per_batch`), which is
-    where a lower limit costs speed (BENCHMARKS.md)."""
+    A run's rows are staged in Parquet files and merged a slice at a time
+    (`warehouse.Stage`), and its new versions go to the file as row groups fill; under the
+    limit DuckDB spills the rest to `<warehouse>.tmp` instead of holding it in RAM, so a full
+    backfill fits a small machine. The limit also sets how many pages are normalised at once
+    (`pages_per_batch`): below 140 MB one page a query, about a quarter slower (BENCHMARKS.md)."""
     return os.environ.get(MEMORY_ENV, DEFAULT_LOAD_MEMORY).replace("'", "")
 
 
@@ -252,17 +252,22 @@ _MIB = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024 * 1024}
 
 
 def pages_per_batch(con: duckdb.DuckDBPyConnection) -> int:
-    """Portal pages normalised per query, as many as the load's memory limit allows, up to 4.
+    """Portal pages normalised per query: 4, unless the load's memory limit cannot hold as
+    many page files read at once as DuckDB has threads.
 
-    DuckDB reads the files of a batch in parallel (one thread per file), so on two cores four
-    pages cost about half as much each as one alone; but a page normalised into its staged
-    batch takes ~65 MB of DuckDB's memory (a 32 MB read buffer, the rows on their way to the
-    Parquet writer), so two need a 140 MB limit and four 280 MB (measured: BENCHMARKS.md).
+    DuckDB reads the files of a query in parallel, one file a thread, so on two cores a
+    query of four pages costs about half as much a page as one of one page. Each file being
+    read takes ~65 MB of DuckDB's memory (a 32 MB read buffer, whatever the file's size, and
+    the rows on their way to the Parquet writer); files beyond the thread count wait their
+    turn and take nothing. So at 2 threads 140 MB allows 4 pages a query and 128 MB one
+    (measured: BENCHMARKS.md).
     """
-    shown = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    number, _, unit = str(shown).partition(" ")
-    mib = float(number) * _MIB.get(unit, 0)
-    return max(1, min(4, int(mib // 70)))
+    limit, threads = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('threads')"
+    ).fetchall()[0]
+    number, _, unit = str(limit).partition(" ")
+    at_once = int(float(number) * _MIB.get(unit, 0) // 70)
+    return 4 if at_once >= int(threads) else max(1, min(4, at_once))
 
 
 Staged = list[tuple[Page, dict[str, Any]]]

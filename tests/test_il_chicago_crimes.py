@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
 from conftest import FIXTURES, SHARED_DATA, fetched, load_json
 
-from sanctuarywatch import socrata
+from sanctuarywatch import socrata, warehouse
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.collect import MEMORY_ENV, collect, pages_per_batch
 from sanctuarywatch.errors import LayoutError
@@ -250,13 +251,17 @@ def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
 
 @pytest.mark.vcr
 @pytest.mark.usefixtures("slices")
-def test_backfill_pages_through_the_portal(
-    con: duckdb.DuckDBPyConnection, archive: Archive
-) -> None:
+def test_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    con = warehouse.connect(db)
     con.execute("SET TimeZone = 'America/Chicago'")  # a user's own session setting
     with HttpClient() as client:
         result = collect(con, archive, client, source.SLUG, Options(base_url=PORTAL, **WINDOW))  # type: ignore[arg-type]
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("America/Chicago",)
+    wal = db.with_name(db.name + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed under the load's limit
+    spill = db.with_name(db.name + ".tmp")
+    assert not list(spill.glob("sanctuarywatch-stage-*"))  # staged batches removed
     assert result.requests == 3  # 1,458 rows at 500 a page
     assert (result.counts.seen, result.counts.new) == (1458, 1458)
     assert (_murders(con, 2017), _murders(con, 2016)) == (447, 456)

@@ -105,6 +105,17 @@ def test_a_key_again_in_a_later_slice_gets_a_version_of_its_own(
     )
 
 
+def test_keys_that_cannot_be_null_are_matched_with_equals(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """`=` lets DuckDB skip versions outside a slice's keys; a nullable key needs IS NOT
+    DISTINCT FROM, or a row with a NULL key would never find its version."""
+    con.execute("CREATE TEMP TABLE t_versions (a INTEGER NOT NULL, b VARCHAR)")
+    assert warehouse._same_key(con, "t", ["a", "b"]) == (
+        "v.a = s.a AND v.b IS NOT DISTINCT FROM s.b"
+    )
+
+
 def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(warehouse.DB_ENV, raising=False)
     assert warehouse.db_path() == Path("warehouse/sanctuarywatch.duckdb")

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import sys
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import pyarrow as pa
 
 from .. import socrata, sqlnorm
 from ..http import Fetched, HttpClient
 from . import Options, Page, PageIterator, State
+
+if TYPE_CHECKING:  # a load never makes Arrow: pyarrow (~35 MB) is imported where it is made
+    import pyarrow as pa
 
 SLUG = "il_chicago_crimes"
 PUBLISHER = "City of Chicago / Chicago Police Department"
