@@ -38,10 +38,18 @@ def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize(
-    ("limit", "pages"), [("100MB", 1), ("128MB", 1), ("160MB", 2), ("256MB", 3), ("8GB", 4)]
+    ("threads", "limit", "pages"),
+    [
+        (2, "100MB", 1),
+        (2, "128MB", 1),  # one file read at a time: one page a query
+        (2, "160MB", 4),  # a file a thread: four a query, two read at once
+        (2, "8GB", 4),
+        (8, "256MB", 3),  # fewer files at once than threads: as many as fit
+    ],
 )
-def test_pages_per_query_follow_the_memory_limit(limit: str, pages: int) -> None:
+def test_pages_per_query_follow_the_memory_limit(threads: int, limit: str, pages: int) -> None:
     with duckdb.connect() as con:
+        con.execute(f"SET threads = {threads}")
         con.execute(f"SET memory_limit = '{limit}'")
         assert pages_per_batch(con) == pages
 
