@@ -35,6 +35,7 @@ class ScaledDataset:
         self.total, self.n = total, len(base)
         self.templates = [self._template(row) for row in base]
         self.stamps = [row[":updated_at"].rstrip("Z") for row in base]
+        self.saved: tuple[Path, int] | None = None  # pages written by `save`, and their size
 
     @staticmethod
     def _template(row: dict[str, object]) -> tuple[bytes, bytes, bytes]:
@@ -66,11 +67,25 @@ class ScaledDataset:
             start = end
         return out
 
+    def save(self, folder: Path, size: int) -> int:
+        """Write the dataset as pages of `size` rows (`page_NNNNN.json`), which `answer` then
+        serves instead of making them again; return the bytes written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = 0
+        for offset in range(0, self.total, size):
+            body = self.page(range(offset, min(offset + size, self.total)))
+            (folder / f"page_{offset // size:05d}.json").write_bytes(body)
+            written += len(body)
+        self.saved = (folder, size)
+        return written
+
     def answer(self, params: dict[str, str]) -> bytes:
         offset, limit = int(params.get("$offset", 0)), int(params.get("$limit", 1000))
         since = _SINCE.search(params.get("$where", ""))
         if since:
             return self.page(iter(self.changed_since(since.group(1))[offset : offset + limit]))
+        if self.saved and limit == self.saved[1] and offset % limit == 0 and offset < self.total:
+            return (self.saved[0] / f"page_{offset // limit:05d}.json").read_bytes()
         return self.page(range(offset, min(offset + limit, self.total)))
 
 
