@@ -185,15 +185,24 @@ def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, 
     return [(name, kind) for name, kind in rows if name not in skip]
 
 
+STAGE_PREFIX = "sanctuarywatch-stage-"
+
+
 def _scratch_folder(con: duckdb.DuckDBPyConnection) -> str:
     """A folder for a load's staged batches, beside the warehouse where DuckDB spills (its
     temp_directory, `<file>.tmp`) so a full backfill (~70 MB a million rows) is not written
-    to a /tmp that may be memory; the system's temp folder for a database in memory."""
+    to a /tmp that may be memory; the system's temp folder for a database in memory.
+
+    Folders left by a killed load are removed here: only the process that holds the
+    warehouse read-write can load, so another process's folder beside it is stale."""
     spill = Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
-    if spill.is_absolute():
-        spill.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkdtemp(prefix="sanctuarywatch-stage-", dir=spill)
-    return tempfile.mkdtemp(prefix="sanctuarywatch-stage-")
+    if not spill.is_absolute():
+        return tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-")
+    spill.mkdir(parents=True, exist_ok=True)
+    for folder in spill.glob(f"{STAGE_PREFIX}*"):
+        if not folder.name.startswith(f"{STAGE_PREFIX}{os.getpid()}-"):
+            shutil.rmtree(folder, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-", dir=spill)
 
 
 def _paths(files: Sequence[str]) -> str:

@@ -282,6 +282,8 @@ def test_kill_9_twenty_times_leaves_all_or_nothing(tmp_path: Path) -> None:
         clean = tmp_path / "clean.duckdb"
         subprocess.run(_cli(clean, url), env=_env(), check=True, capture_output=True, timeout=120)
     assert survived == 20 and _all_or_nothing(db) == 8922
+    spill = db.with_name(db.name + ".tmp")
+    assert not list(spill.glob(f"{warehouse.STAGE_PREFIX}*"))  # killed runs' batches swept
     with (
         duckdb.connect(str(db), read_only=True) as a,
         duckdb.connect(str(clean), read_only=True) as b,

@@ -269,7 +269,7 @@ def test_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> 
     wal = db.with_name(db.name + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed under the load's limit
     spill = db.with_name(db.name + ".tmp")
-    assert not list(spill.glob("sanctuarywatch-stage-*"))  # staged batches removed
+    assert not list(spill.glob(f"{warehouse.STAGE_PREFIX}*"))  # staged batches removed
     assert result.requests == 3  # 1,458 rows at 500 a page
     assert (result.counts.seen, result.counts.new) == (1458, 1458)
     assert (_murders(con, 2017), _murders(con, 2016)) == (447, 456)
