@@ -95,10 +95,11 @@ def collect(
         result.requests = client.requests_made - before
         _finish(con, loader, result, state)
         con.execute("COMMIT")
-        _checkpoint(con)
     except BaseException as exc:
         _abort(con, result, exc, client.requests_made - before)
         raise
+    else:
+        _checkpoint(con)  # committed: whatever happens here, the run stands
     finally:
         _set(con, previous)
     return result

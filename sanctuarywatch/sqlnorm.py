@@ -1,6 +1,6 @@
 """Normalising whole pages in DuckDB: text fields in, typed warehouse columns out.
 
-Why SQL and not a Python function per row: a portal page is 50,000 rows, and turning each
+Why SQL and not a Python function per row: a portal page is 20,000 rows, and turning each
 value into a Python object and back cost most of a load's time (BENCHMARKS.md). DuckDB reads
 the page bytes itself (`read_json`) and normalises every column in one vectorised query, so
 the collector holds one page as Arrow columns, never as millions of dicts.
