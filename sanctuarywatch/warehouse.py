@@ -401,16 +401,13 @@ class Stage:
         ).fetchall()[0][0]
         if not repeated:
             return files
-        path = self._next_batch()
-        self.con.execute(
-            f"COPY (SELECT * EXCLUDE (filename, file_row_number) FROM "
+        return self._rewritten(
+            files,
+            f"SELECT * EXCLUDE (filename, file_row_number) FROM "
             f"read_parquet({_paths(files)}, filename = true, file_row_number = true) "
             f"QUALIFY row_number() OVER (PARTITION BY {part} "
-            f"ORDER BY observed_at DESC, filename DESC, file_row_number DESC) = 1) "
-            f"TO {literal(path)} {PARQUET}"
+            f"ORDER BY observed_at DESC, filename DESC, file_row_number DESC) = 1",
         )
-        _unlink(files)
-        return [path]
 
     def _meets_pending(self, files: list[str]) -> bool:
         """Whether a key of this slice is among the new versions waiting to be inserted."""
@@ -432,11 +429,16 @@ class Stage:
         ).fetchall()[0][0]
         if not current:
             return files
-        path = self._next_batch()
-        self.con.execute(
-            f"COPY (SELECT * FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {versions} v "
-            f"WHERE {self.same_key} AND v.valid_to IS NULL)) TO {literal(path)} {PARQUET}"
+        return self._rewritten(
+            files,
+            f"SELECT * FROM {staged} s WHERE NOT EXISTS (SELECT 1 FROM {versions} v "
+            f"WHERE {self.same_key} AND v.valid_to IS NULL)",
         )
+
+    def _rewritten(self, files: list[str], query: str) -> list[str]:
+        """The slice's files replaced by one holding `query`'s rows (a subset of theirs)."""
+        path = self._next_batch()
+        self.con.execute(f"COPY ({query}) TO {literal(path)} {PARQUET}")
         _unlink(files)
         return [path]
 
