@@ -384,7 +384,7 @@ class Normaliser:
         except _NOT_THE_DATA:
             raise  # out of memory, disk full, interrupted: the machine's trouble, said as such
         except (duckdb.Error, UnicodeDecodeError) as exc:  # DuckDB quotes undecodable bytes
-            raise self._failure(list(files), exc) from None
+            raise self._failure(files, exc) from None
 
     def records(self, raw: Raw) -> pa.Table:
         """`raw` normalised in a scratch DuckDB, as Arrow (tests, CSV files, rebuild checks)."""
@@ -394,7 +394,7 @@ class Normaliser:
             internal = ["_file", "_problem", "_key", *(f"_absent:{f}" for f in self.required)]
             return con.table(page.name).to_arrow_table().drop_columns(internal)
 
-    def _failure(self, files: list[PageFile], exc: BaseException) -> SanctuaryWatchError:
+    def _failure(self, files: Sequence[PageFile], exc: BaseException) -> SanctuaryWatchError:
         """A failed query is a page's fault if DuckDB cannot even read it (which one is found
         by reading each), else a value's (e.g. a year ICU cannot place)."""
         with duckdb.connect() as scratch:  # `con` may be in a transaction the error aborted

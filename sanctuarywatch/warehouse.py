@@ -395,11 +395,10 @@ class Stage:
         (the later batch, then the later row, on a tie). The check reads only the key
         columns; a window over every row is paid only when a key repeats (usually never)."""
         part = ", ".join(self.key)
-        repeated = self.con.execute(
+        if not self._count(
             f"SELECT count(*) FROM (SELECT 1 FROM read_parquet({_paths(files)}) "
             f"GROUP BY {part} HAVING count(*) > 1)"
-        ).fetchall()[0][0]
-        if not repeated:
+        ):
             return files
         return self._rewritten(
             files,
@@ -411,11 +410,12 @@ class Stage:
 
     def _meets_pending(self, files: list[str]) -> bool:
         """Whether a key of this slice is among the new versions waiting to be inserted."""
-        found = self.con.execute(
-            f"SELECT count(*) FROM read_parquet({_paths(self.pending)}) v "
-            f"SEMI JOIN read_parquet({_paths(files)}) s ON {self.same_key}"
-        ).fetchall()[0][0]
-        return bool(found)
+        return bool(
+            self._count(
+                f"SELECT count(*) FROM read_parquet({_paths(self.pending)}) v "
+                f"SEMI JOIN read_parquet({_paths(files)}) s ON {self.same_key}"
+            )
+        )
 
     def _new_versions(self, files: list[str]) -> list[str]:
         """The slice's rows that become versions: those whose key has no current version once
@@ -423,11 +423,10 @@ class Stage:
         incremental run: copied out). Decided now, while the slice is small; a later slice
         that does not meet this one's keys cannot change the answer."""
         versions, staged = f"{self.table}_versions", f"read_parquet({_paths(files)})"
-        current = self.con.execute(
+        if not self._count(
             f"SELECT count(*) FROM {versions} v SEMI JOIN {staged} s ON {self.same_key} "
             f"WHERE v.valid_to IS NULL"
-        ).fetchall()[0][0]
-        if not current:
+        ):
             return files
         return self._rewritten(
             files,
@@ -484,5 +483,6 @@ class Stage:
         self.successors = 0
 
     def _count(self, sql: str) -> int:
+        """A statement's one number: the rows an UPDATE or INSERT touched, or a count."""
         row = self.con.execute(sql).fetchone()
         return int(row[0]) if row else 0
