@@ -8,17 +8,25 @@ checks; each check gives figures (values with caveats and evidence) and a verdic
     mixed         checks disagree (true under one reading, false under another: the reason says)
     unverifiable  nothing in the warehouse can test it (the reason names what would)
 
-A claim's verdict combines its decided checks; undecided ones are named in the reason.
-Every load re-evaluates the claims whose inputs it touched and appends to `claim_evaluations`.
+How a claim's verdict is combined from its checks lives in one place, `combine`: data over
+publications, and a publication that restates the claim (its publisher or carrier is the
+claimant, or the report the claimant cites) is never support. A check whose figure is
+partial (an `incomplete` caveat: a coverage gap, a stalled source, missing months) decides
+nothing.
+
+The ledger of record: only evaluations that follow a load are written to
+`claim_evaluations` (`record`), each with the run that triggered it and what moved. What-if
+questions (`as_of`, `known_on`, a user's claims file, the report) compute and write nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,11 +57,15 @@ class Claim:
     conflicts_with: str | None = None
 
 
+DATA, PUBLICATION, RESTATEMENT = "data", "publication", "restatement"
+
+
 @dataclass
 class CheckResult:
     verdict: str
     reason: str
     figures: list[Figure] = field(default_factory=list)
+    basis: str = DATA  # data | publication | restatement (the claimant's own words again)
 
 
 @dataclass
@@ -63,7 +75,7 @@ class Evaluation:
     reason: str
     checks: list[CheckResult]
     compared_on: date
-    known_on: date | None
+    known_on: helpers.KnownOn
 
     @property
     def caveats(self) -> list[Caveat]:
@@ -102,9 +114,15 @@ def load_claims(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Claim]:
     if os.environ.get(CLAIMS_ENV):
         files.append(Path(os.environ[CLAIMS_ENV]))
     claims: dict[str, Claim] = {}
+    where: dict[str, Path] = {}
     for path in files:
         for claim in _read(path):
-            claims[claim.id] = claim
+            if claim.id in claims:
+                raise ConfigError(
+                    f"{path}: claim {claim.id}",
+                    f"the id is already used by {where[claim.id]}; give your claim an id of its own",
+                )
+            claims[claim.id], where[claim.id] = claim, path
     return list(claims.values())
 
 
@@ -138,7 +156,7 @@ def evaluate(
     con: duckdb.DuckDBPyConnection,
     claim: Claim,
     as_of: date | None = None,
-    known_on: date | None = None,
+    known_on: helpers.KnownOn = None,
 ) -> Evaluation:
     """Run every check of a claim; `as_of` moves year-to-date checks to that day's year."""
     context = _Context(con, claim, as_of, known_on)
@@ -148,14 +166,42 @@ def evaluate(
 
 
 def combine(results: list[CheckResult]) -> tuple[str, str]:
-    decided = [r for r in results if r.verdict != "unverifiable"]
-    if not decided:
-        return "unverifiable", "; ".join(r.reason for r in results)
-    verdicts = {r.verdict for r in decided}
+    """A claim's verdict from its checks, and the reason, led by the checks that decided it.
+
+    1. Checks that could not decide (unverifiable, or partial data) and restatements of the
+       claim by the claimant's own source are set aside: they never decide.
+    2. Data checks decide when any did: all agree -> that verdict; else `mixed`.
+    3. Otherwise publication checks decide the same way.
+    4. Nothing decided -> `unverifiable`.
+    A publication that disagrees with the deciding data is named after the reason.
+    """
+    data = [r for r in results if r.basis == DATA and r.verdict != "unverifiable"]
+    published = [r for r in results if r.basis == PUBLICATION and r.verdict != "unverifiable"]
+    deciding = data or published
+    if not deciding:
+        return "unverifiable", _reasons(results)
+    verdicts = {r.verdict for r in deciding}
     verdict = verdicts.pop() if len(verdicts) == 1 else "mixed"
-    if verdict == "mixed" or len(results) > 1:
-        return verdict, "; ".join(f"{r.verdict}: {r.reason}" for r in results)
-    return verdict, results[0].reason
+    rest = [r for r in results if r not in deciding]
+    lead = _reasons(deciding, tagged=len(deciding) > 1)
+    return verdict, lead + (f"; other checks: {_reasons(rest, tagged=True)}" if rest else "")
+
+
+def _reasons(results: list[CheckResult], tagged: bool = False) -> str:
+    """Each check's reason once, in order, restatements last under one phrase; `tagged`
+    names each other check's own verdict (and when it is a publication)."""
+    said: list[str] = []
+    for r in results:
+        if r.basis == RESTATEMENT:
+            continue
+        tag = f"{r.verdict}{' (publication)' if r.basis == PUBLICATION else ''}: " if tagged else ""
+        said.append(tag + r.reason)
+    restated = [r.reason for r in results if r.basis == RESTATEMENT]
+    if restated:
+        said.append(
+            "restated by the claimant's own source, which is not support: " + "; ".join(restated)
+        )
+    return "; ".join(dict.fromkeys(said))
 
 
 @dataclass
@@ -163,19 +209,21 @@ class _Context:
     con: duckdb.DuckDBPyConnection
     claim: Claim
     as_of: date | None
-    known_on: date | None
+    known_on: helpers.KnownOn
 
     def day(self, value: Any) -> datetime:
         return datetime.fromisoformat(str(value))
 
     def shift(self, moment: datetime, check: dict[str, Any]) -> datetime:
-        """A year-to-date check's date moved to the as-of day: its start to Jan 1 of that
-        year, its cut-off (the claim's own day or the day before) to the as-of day."""
+        """A year-to-date check's date moved to the as-of day: every cut-off by the same
+        offset as the claim's day to the as-of day (the day before stays the day before),
+        and Jan 1 to Jan 1 of the year the cut-offs land in."""
         if not (check.get("ytd") and self.as_of):
             return moment
-        if moment.date() >= self.claim.said_on - timedelta(days=1):
-            return datetime.combine(self.as_of, moment.time())
-        return moment.replace(year=self.as_of.year)
+        offset = self.as_of - self.claim.said_on
+        if (moment.month, moment.day, moment.time()) == (1, 1, time()):
+            return moment.replace(year=(self.claim.said_on + offset).year)
+        return moment + offset
 
 
 def compare(value: float | None, check: dict[str, Any]) -> tuple[str, str]:
@@ -227,12 +275,47 @@ def _figure(ctx: _Context, spec: dict[str, Any]) -> Figure:
 
 def _numeric(ctx: _Context, check: dict[str, Any]) -> CheckResult:
     figure = _figure(ctx, check)
+    basis = _basis(ctx, [figure])
     if figure.value is None:
-        reasons = "; ".join(c.detail for c in figure.caveats if c.kind == "no_source")
-        return CheckResult("unverifiable", reasons or f"no value for {figure.label}", [figure])
-    verdict, reason = compare(figure.value, check)
+        reasons = "; ".join(
+            dict.fromkeys(c.detail for c in figure.caveats if c.kind == "no_source")
+        )
+        return CheckResult(
+            "unverifiable", reasons or f"no value for {figure.label}", [figure], basis
+        )
     note = f" ({check['note']})" if check.get("note") else ""
-    return CheckResult(verdict, f"{figure.label}: {reason}{note}", [figure])
+    partial = _partial(figure.label, figure.value, [figure])
+    if partial:
+        return CheckResult("unverifiable", partial + note, [figure], basis)
+    verdict, reason = compare(figure.value, check)
+    return CheckResult(verdict, f"{figure.label}: {reason}{note}", [figure], basis)
+
+
+def _partial(label: str, value: float | None, figures: list[Figure]) -> str | None:
+    """Why a figure cannot decide a check: one of its inputs is incomplete."""
+    gaps = list(
+        dict.fromkeys(c.detail for f in figures for c in f.caveats if c.kind == "incomplete")
+    )
+    if not gaps:
+        return None
+    return f"{label}: {value:,.0f} is partial, so it decides nothing ({'; '.join(gaps)})"
+
+
+def _basis(ctx: _Context, figures: list[Figure]) -> str:
+    """Data when any figure is computed from data; else a publication, unless one of them
+    restates the claim (see `restates`)."""
+    if any("figure_id" not in f.inputs for f in figures):
+        return DATA
+    bodies = (str(f.inputs.get("reporting_body", "")) for f in figures)
+    return RESTATEMENT if any(restates(ctx.claim, body) for body in bodies) else PUBLICATION
+
+
+def restates(claim: Claim, reporting_body: str) -> bool:
+    """Whether a publication is the claimant's own word: its publisher or its carrier ("X via
+    Y") is a claimant, or it is the report a claimant cites ("TIME citing DNAinfo")."""
+    names = re.split(r"\s*(?:/|,|\(|\)|\bciting\b|\bvia\b)\s*", claim.said_by)
+    body = reporting_body.lower()
+    return any(re.search(rf"\b{re.escape(name.lower())}\b", body) for name in names if name.strip())
 
 
 def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -249,11 +332,15 @@ def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
             for k in ("a_population", "b_population")
         )
         figures.append(helpers.ratio(helpers.rate(a, pa), helpers.rate(b, pb)))
+    basis = _basis(ctx, [a, b])
     if by_count.value is None:
-        return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures)
+        return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures, basis)
+    partial = _partial(f"ratio {by_count.label}", by_count.value, [a, b])
+    if partial:
+        return CheckResult("unverifiable", partial, figures, basis)
     verdict, reason = compare(by_count.value, check)
     rates = f"; by rates {figures[-1].value}" if "a_population" in check else ""
-    return CheckResult(verdict, f"ratio {reason}{rates}", figures)
+    return CheckResult(verdict, f"ratio {reason}{rates}", figures, basis)
 
 
 def _population_parity(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -299,37 +386,30 @@ def _served(ctx: _Context, agency: str | None, year: int) -> Figure | None:
 
 
 def _year_is_max(ctx: _Context, check: dict[str, Any]) -> CheckResult:
-    rows = ctx.con.execute(
-        "SELECT year, count(*) FROM incident_events(?) WHERE jurisdiction_id = ? AND offense = ? "
-        "GROUP BY year ORDER BY year",
-        [helpers._as_of(ctx.known_on), check["jurisdiction"], check["offense"]],
-    ).fetchall()
-    counts = dict(rows)
-    if check["year"] not in counts:
-        return CheckResult("unverifiable", f"no {check['offense']} data for {check['year']}")
-    figure = Figure(
-        f"{check['offense']} in {check['year']}",
-        counts[check["year"]],
-        {"by_year": {str(k): v for k, v in counts.items()}},
+    """ "The highest in N years": the claimed year against every year from `since` to the
+    claimed year, never a later one (the claim could not speak of years still to come)."""
+    year, since = int(check["year"]), int(check["since"])
+    figure = helpers.yearly_counts(
+        ctx.con, check["jurisdiction"], check["offense"], since, year, ctx.known_on
     )
-    first = min(counts)
-    if first > check["since"]:
-        figure.caveats.append(
-            Caveat(
-                "incomplete",
-                f"the data starts in {first}; {check['since']}-{first - 1} are not in it",
-            )
+    counts: dict[int, int] = figure.inputs["by_year"]
+    if year not in counts:
+        return CheckResult("unverifiable", f"no {check['offense']} data for {year}", [figure])
+    n, compared = counts[year], f"years compared: {min(counts)}-{year}"
+    higher = {y: c for y, c in counts.items() if y != year and c >= n}
+    if higher:
+        top = max(higher, key=lambda y: higher[y])
+        return CheckResult(
+            "contradicted", f"{n} in {year} but {higher[top]} in {top} ({compared})", [figure]
         )
-    others = {y: n for y, n in counts.items() if y != check["year"] and y >= check["since"]}
-    top = max(others.values(), default=0)
-    verdict = "supported" if counts[check["year"]] > top else "contradicted"
-    return CheckResult(
-        verdict,
-        f"{counts[check['year']]} in {check['year']}, most of {first}-{max(counts)} otherwise {top}"
-        if verdict == "supported"
-        else f"{counts[check['year']]} in {check['year']} but {top} in another year",
-        [figure],
-    )
+    others = [c for y, c in counts.items() if y != year]
+    most = f"{n} in {year}, more than any other year in the data (next: {max(others, default=0)}; {compared})"
+    gaps = [c.detail for c in figure.caveats if c.kind == "incomplete"]
+    if gaps:
+        return CheckResult(
+            "unverifiable", f"{most}, but it decides nothing: {'; '.join(gaps)}", [figure]
+        )
+    return CheckResult("supported", most, [figure])
 
 
 def _arrest_share(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -349,20 +429,28 @@ def _arrest_share(ctx: _Context, check: dict[str, Any]) -> CheckResult:
 
 
 def _doj_named(ctx: _Context, check: dict[str, Any]) -> CheckResult:
-    if not helpers._has_rows(ctx.con, "us_doj_press_releases") and not helpers._has_rows(
-        ctx.con, "us_doj_speeches"
-    ):
+    as_of = helpers._as_of(ctx.known_on)
+    span = ctx.con.execute(
+        "SELECT count(DISTINCT doc_id), min(release_date), max(release_date) "
+        "FROM us_doj_sanctuary_mentions_as_of(?)",
+        [as_of],
+    ).fetchone() or (0, None, None)
+    if not span[0]:
+        known = f" as known on {ctx.known_on}" if ctx.known_on else ""
         return CheckResult(
-            "unverifiable", "no DOJ press releases or speeches loaded (us_doj_press_releases)"
+            "unverifiable",
+            f"no sanctuary-related DOJ press releases or speeches loaded{known} "
+            "(us_doj_press_releases, us_doj_speeches)",
         )
     found, missing = {}, []
     for name in check["jurisdictions"]:
         row = ctx.con.execute(
-            "SELECT m.title, m.release_date, m.list_lead, m.url FROM us_doj_sanctuary_mentions m "
+            "SELECT m.title, m.release_date, m.list_lead, m.url "
+            "FROM us_doj_sanctuary_mentions_as_of($as_of) m "
             "JOIN us_doj_jurisdictions j USING (jurisdiction_id) WHERE (j.name = $n OR list_contains(string_split(j.aliases, '; '), $n)) "
             "AND (len($leads) = 0 OR list_bool_or([contains(lower(coalesce(m.list_lead, m.context, '')), x) FOR x IN $leads])) "
             "ORDER BY m.release_date LIMIT 1",
-            {"n": name, "leads": check.get("lead_contains", [])},
+            {"n": name, "leads": check.get("lead_contains", []), "as_of": as_of},
         ).fetchone()
         if row:
             found[name] = {"title": row[0], "date": str(row[1]), "list": row[2], "url": row[3]}
@@ -372,10 +460,6 @@ def _doj_named(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         "jurisdictions named in DOJ documents", len(found), {"found": found, "missing": missing}
     )
     if not found:
-        span = ctx.con.execute(
-            "SELECT count(DISTINCT doc_id), min(release_date), max(release_date) "
-            "FROM us_doj_sanctuary_mentions"
-        ).fetchone() or (0, None, None)
         return CheckResult(
             "unverifiable",
             f"none of {', '.join(check['jurisdictions'])} is named in the "
@@ -395,8 +479,9 @@ def _doj_named(ctx: _Context, check: dict[str, Any]) -> CheckResult:
 def _policy_event(ctx: _Context, check: dict[str, Any]) -> CheckResult:
     rows = ctx.con.execute(
         "SELECT event_id, event_date, date_precision, summary, source_name FROM policy_events "
-        "WHERE event_id IN (SELECT unnest(?)) ORDER BY event_date",
-        [check["event_ids"]],
+        "WHERE event_id IN (SELECT unnest(?)) AND (? IS NULL OR event_date <= ?) "
+        "ORDER BY event_date",
+        [check["event_ids"], *[_day(ctx.known_on)] * 2],
     ).fetchall()
     figure = Figure(
         "policy events",
@@ -411,8 +496,15 @@ def _policy_event(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         },
     )
     if len(rows) < len(check["event_ids"]):
-        return CheckResult("unverifiable", "policy events not recorded", [figure])
+        known = f" by {ctx.known_on}" if ctx.known_on else ""
+        return CheckResult("unverifiable", f"policy events not recorded{known}", [figure])
     return CheckResult("supported", "; ".join(f"{r[1]} ({r[2]}): {r[3]}" for r in rows), [figure])
+
+
+def _day(known_on: helpers.KnownOn) -> date | None:
+    """The last day `known_on` covers: policy events are dated, not observed, so an event is
+    known on a day only once it has happened."""
+    return known_on.date() if isinstance(known_on, datetime) else known_on
 
 
 def _unverifiable(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -438,29 +530,58 @@ def evaluate_all(
     con: duckdb.DuckDBPyConnection,
     claims: list[Claim] | None = None,
     as_of: date | None = None,
-    known_on: date | None = None,
-    run_id: str | None = None,
-    record: bool = True,
+    known_on: helpers.KnownOn = None,
 ) -> list[Evaluation]:
-    """Evaluate claims (default: all); append each result to claim_evaluations."""
-    results = [evaluate(con, claim, as_of, known_on) for claim in claims or load_claims()]
-    if record:
-        now = datetime.now(UTC)
-        for ev in results:
-            con.execute(
-                "INSERT INTO claim_evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    ev.claim.id,
-                    now,
-                    run_id,
-                    ev.compared_on,
-                    known_on,
-                    ev.verdict,
-                    ev.reason,
-                    json.dumps(ev.to_dict(), default=str),
-                ],
-            )
-    return results
+    """Evaluate claims (default: the registered ones); writes nothing (see `record`)."""
+    return [evaluate(con, claim, as_of, known_on) for claim in claims or load_claims()]
+
+
+def record(con: duckdb.DuckDBPyConnection, evaluations: list[Evaluation], run_id: str) -> None:
+    """Append evaluations that follow the load `run_id` to the ledger of record, each with
+    what moved since the claim's previous recorded evaluation (figure, from, to)."""
+    now = datetime.now(UTC)
+    for ev in evaluations:
+        if ev.known_on is not None or ev.compared_on != ev.claim.said_on:
+            raise ValueError(f"{ev.claim.id}: a what-if evaluation is never recorded")
+        result = ev.to_dict()
+        con.execute(
+            "INSERT INTO claim_evaluations BY NAME SELECT ? AS claim_id, ? AS evaluated_at, "
+            "? AS run_id, ? AS compared_on, NULL AS known_on, ? AS verdict, ? AS reason, "
+            "? AS result, ? AS moved",
+            [
+                ev.claim.id,
+                now,
+                run_id,
+                ev.compared_on,
+                ev.verdict,
+                ev.reason,
+                json.dumps(result, default=str),
+                json.dumps(_moved(con, ev.claim.id, ev.verdict, result), default=str),
+            ],
+        )
+
+
+def _moved(
+    con: duckdb.DuckDBPyConnection, claim_id: str, verdict: str, result: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What differs from the claim's previous recorded evaluation: its verdict and each
+    figure whose value changed (by label), as {figure, from, to}."""
+    row = con.execute(
+        "SELECT verdict, result FROM claim_ledger WHERE claim_id = ?", [claim_id]
+    ).fetchone()
+    if row is None:
+        return []
+    old = json.loads(row[1])
+    changes = [{"figure": "verdict", "from": row[0], "to": verdict}] if row[0] != verdict else []
+    before, after = _figure_values(old), _figure_values(result)
+    for label in sorted(before.keys() | after.keys()):
+        if before.get(label) != after.get(label):
+            changes.append({"figure": label, "from": before.get(label), "to": after.get(label)})
+    return changes
+
+
+def _figure_values(result: dict[str, Any]) -> dict[str, Any]:
+    return {f["label"]: f["value"] for c in result["checks"] for f in c["figures"]}
 
 
 def claim_sources(claim: Claim) -> set[str]:
@@ -486,6 +607,9 @@ def claim_sources(claim: Claim) -> set[str]:
 def reevaluate_after_load(
     con: duckdb.DuckDBPyConnection, sources: set[str], run_id: str
 ) -> list[Evaluation]:
-    """Called inside a load's transaction: re-evaluate the claims that read what it changed."""
+    """After a load: re-evaluate the registered claims that read what it changed, and record
+    them as following the run `run_id`."""
     touched = [claim for claim in load_claims() if claim_sources(claim) & sources]
-    return evaluate_all(con, touched, run_id=run_id) if touched else []
+    evaluations = evaluate_all(con, touched) if touched else []
+    record(con, evaluations, run_id)
+    return evaluations

@@ -89,7 +89,9 @@ def parser() -> argparse.ArgumentParser:
         "--as-of", type=date.fromisoformat, help="re-run year-to-date comparisons for this day"
     )
     p.add_argument(
-        "--known-on", type=date.fromisoformat, help="use the data as observed on this day"
+        "--known-on",
+        type=known_on,
+        help="use the data as observed by the end of this day, or at an ISO timestamp",
     )
     p.add_argument("--claims", action="append", default=[], help="a YAML file of your own claims")
     p.add_argument("--id", action="append", default=[], help="only these claims")
@@ -98,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write the HTML report: the ledger, evidence and chart")
     p.add_argument("--out", default=str(DEFAULT_REPORT), help=f"default {DEFAULT_REPORT}")
     p.add_argument("--as-of", type=date.fromisoformat)
-    p.add_argument("--known-on", type=date.fromisoformat)
+    p.add_argument("--known-on", type=known_on)
 
     p = sub.add_parser("export", help="write a query's result to CSV or Parquet")
     p.add_argument("query")
@@ -110,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("b")
     p.add_argument("--start", type=date.fromisoformat, required=True)
     p.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
-    p.add_argument("--known-on", type=date.fromisoformat)
+    p.add_argument("--known-on", type=known_on)
 
     for name, text in (
         ("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
@@ -125,6 +127,16 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--check", action="store_true", help="check cron.yaml, show next runs")
             p.add_argument("--run-now", action="store_true", help="also run every job at start")
     return top
+
+
+def known_on(text: str) -> date | datetime:
+    """--known-on: a day (its end, UTC) or an instant (ISO 8601; no zone means UTC)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date (2017-08-16) or a timestamp (2017-08-16T12:00:00+00:00), not {text!r}"
+        ) from None
 
 
 @contextmanager

@@ -154,7 +154,8 @@ def backoff_until(
 
 
 def evaluate_claims(con: duckdb.DuckDBPyConnection) -> str:
-    """Re-evaluate every claim; say how many and with which verdicts, for the job's log line."""
+    """Re-evaluate every claim; say how many and with which verdicts, for the job's log line.
+    Nothing is recorded here: each load of the job recorded the claims it touched."""
     counts = Counter(ev.verdict for ev in claims.evaluate_all(con))
     detail = ", ".join(f"{verdict} {n}" for verdict, n in sorted(counts.items()))
     return f"evaluated {sum(counts.values())} claims ({detail})"

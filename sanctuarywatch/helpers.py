@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import duckdb
+
+from . import coverage, sources
 
 INFINITY = "infinity"
 EARLY_YEAR_DAYS = 60
@@ -45,9 +47,18 @@ class Figure:
         return plain
 
 
-def _as_of(known_on: date | None) -> str:
-    """The observation cut: the end of `known_on` (UTC), or every observation so far."""
-    return INFINITY if known_on is None else f"{known_on + timedelta(days=1)} 00:00:00+00"
+KnownOn = date | datetime | None
+
+
+def _as_of(known_on: KnownOn) -> str:
+    """The observation cut: every observation so far; through the end of a day `known_on`
+    (UTC); or up to and including an instant (naive instants are UTC)."""
+    if known_on is None:
+        return INFINITY
+    if isinstance(known_on, datetime):
+        instant = known_on if known_on.tzinfo else known_on.replace(tzinfo=UTC)
+        return instant.astimezone(UTC).isoformat()
+    return f"{known_on + timedelta(days=1)} 00:00:00+00"
 
 
 def _evidence(
@@ -80,7 +91,7 @@ def count(
     offense: str,
     start: date | datetime,
     end: date | datetime,
-    known_on: date | None = None,
+    known_on: KnownOn = None,
 ) -> Figure:
     """Events in [start, end) local time: incident-level data where it exists, else monthly."""
     start, end = _moment(start), _moment(end)
@@ -100,7 +111,7 @@ def count(
     if n:
         figure = Figure(label, n, inputs | {"granularity": "incident"})
         figure.evidence.append(_evidence(con, sql, params, shas))
-        figure.caveats += _completeness(con, _incident_source(offense), end)
+        figure.caveats += _completeness(con, _incident_source(offense), start, end, known_on)
         return figure
     return _monthly_count(con, label, inputs, jurisdiction, offense, start, end, known_on)
 
@@ -127,7 +138,7 @@ def _monthly_count(
     offense: str,
     start: datetime,
     end: datetime,
-    known_on: date | None,
+    known_on: KnownOn,
 ) -> Figure:
     first = start.date().replace(day=1)
     last = end.date() if end.day == 1 and end.time() == time() else _next_month(end.date())
@@ -168,19 +179,64 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _completeness(con: duckdb.DuckDBPyConnection, source: str, end: datetime) -> list[Caveat]:
-    row = con.execute(
-        "SELECT complete_through FROM source_state WHERE source = ?", [source]
-    ).fetchone()
-    if row and row[0] and end > row[0]:
-        return [
-            Caveat(
-                "incomplete",
-                f"{source} is complete through {row[0]:%Y-%m-%d %H:%M}; "
-                f"the window ends {end:%Y-%m-%d %H:%M}",
+def _completeness(
+    con: duckdb.DuckDBPyConnection, source: str, start: datetime, end: datetime, known_on: KnownOn
+) -> list[Caveat]:
+    """`incomplete` caveats for a count over [start, end) from an incident-level source: the
+    parts of the window no run has covered (coverage.py), and a window that runs past the
+    data's own newest event by more than the source's usual quiet spell."""
+    as_of = _as_of(known_on)
+    found = []
+    if not coverage.has_any(con, source):
+        found.append(
+            Caveat("incomplete", f"{source} has no recorded coverage (loaded before it was kept)")
+        )
+    else:
+        spans = coverage.covered(con, source, as_of)
+        missing = coverage.gaps(spans, start, end)
+        if missing:
+            found.append(
+                Caveat(
+                    "incomplete",
+                    f"{source} was never collected for {coverage.spans(missing)} "
+                    f"(collected: {coverage.spans(spans)}): the count is partial",
+                )
             )
-        ]
-    return []
+    row = con.execute(f"SELECT max(occurred_local) FROM {source}_as_of(?)", [as_of]).fetchone()
+    stalled = coverage.newest_event_gap(
+        row[0] if row else None, end, sources.get(source).QUIET_SPELL
+    )
+    if stalled:
+        found.append(Caveat("incomplete", f"{source}: {stalled}"))
+    return found
+
+
+def yearly_counts(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    first_year: int,
+    last_year: int,
+    known_on: KnownOn = None,
+) -> Figure:
+    """Events per calendar year, first_year to last_year, from incident-level data; the
+    value is the last year's count, `inputs["by_year"]` every year's, and years the source
+    never covered are named in an `incomplete` caveat (a year with no rows is not zero)."""
+    sql = (
+        "SELECT year, count(*) FROM incident_events(?) WHERE jurisdiction_id = ? AND offense = ? "
+        "AND year BETWEEN ? AND ? GROUP BY year ORDER BY year"
+    )
+    params = [_as_of(known_on), jurisdiction, offense, first_year, last_year]
+    counts = {int(y): int(n) for y, n in con.execute(sql, params).fetchall()}
+    figure = Figure(
+        f"{offense} in {jurisdiction} per year, {first_year}-{last_year}",
+        counts.get(last_year),
+        {"by_year": counts, "first_year": first_year, "last_year": last_year},
+    )
+    figure.evidence.append({"sql": sql, "params": [str(p) for p in params]})
+    start, end = datetime(first_year, 1, 1), datetime(last_year + 1, 1, 1)
+    figure.caveats += _completeness(con, _incident_source(offense), start, end, known_on)
+    return figure
 
 
 def ytd(
@@ -188,7 +244,7 @@ def ytd(
     jurisdiction: str,
     offense: str,
     cutoff: date,
-    known_on: date | None = None,
+    known_on: KnownOn = None,
 ) -> dict[str, Figure]:
     """Jan 1 through `cutoff` (inclusive) this year and last year at the same cut-off day,
     the change between them, and the 12 months ending at the cut-off beside them."""
@@ -239,7 +295,7 @@ def population(
     jurisdiction: str,
     year: int,
     vintage: int | None = None,
-    known_on: date | None = None,
+    known_on: KnownOn = None,
 ) -> Figure:
     """Census estimate for a place or county (newest vintage unless named), or the population
     an agency serves (FBI CDE), saying which."""
@@ -299,7 +355,7 @@ def ratio(a: Figure, b: Figure) -> Figure:
 
 
 def arrest_share(
-    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: date | None = None
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: KnownOn = None
 ) -> Figure:
     """Share of a year's homicide victims whose case shows an arrest in the data."""
     sql = "SELECT victims, with_arrest, percent FROM arrest_flag_share(?, ?, ?)"
@@ -323,7 +379,7 @@ def arrest_share(
 
 
 def published(
-    con: duckdb.DuckDBPyConnection, figure_id: str, known_on: date | None = None
+    con: duckdb.DuckDBPyConnection, figure_id: str, known_on: KnownOn = None
 ) -> Figure:
     """A figure that exists only in a publication, with who published it and where."""
     sql = (
@@ -344,6 +400,7 @@ def published(
         value,
         {
             "figure_id": figure_id,
+            "reporting_body": body,
             "unit": unit,
             "jurisdiction": jurisdiction,
             "published_on": on,
@@ -361,7 +418,7 @@ def published(
 
 
 def population_for(
-    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: date | None = None
+    con: duckdb.DuckDBPyConnection, jurisdiction: str, year: int, known_on: KnownOn = None
 ) -> Figure:
     """The population to set against a jurisdiction's counts, saying which one it is.
 
@@ -397,7 +454,7 @@ def compare(
     b: str,
     start: date | datetime,
     end: date | datetime,
-    known_on: date | None = None,
+    known_on: KnownOn = None,
 ) -> dict[str, Figure]:
     """Two jurisdictions over the same window: counts, populations, rates and both ratios."""
     year = _moment(start).year

@@ -386,7 +386,7 @@ def write_report(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if evaluations is None:
-        evaluations = evaluate_all(con, as_of=as_of, known_on=known_on, record=False)
+        evaluations = evaluate_all(con, as_of=as_of, known_on=known_on)
     day = cutoff or default_cutoff(evaluations, as_of)
     src = _chart_src(con, out, day, embed_chart, known_on)
     out.write_text(render(evaluations, src, day, known_on), encoding="utf-8")

@@ -17,11 +17,12 @@ import io
 import json
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import ModuleType
 from typing import Any
 
-from . import sqlnorm
+from . import coverage, sqlnorm
 from .errors import LayoutError
 from .http import Fetched, HttpClient, secret_from_env
 from .sources import Options, Page, State
@@ -38,17 +39,58 @@ def token_headers() -> dict[str, str]:
 
 def window(options: Options, state: State, first_day: date, scope: str = "") -> tuple[str, str]:
     """($where, $order) for a run: what changed since the watermark, less the re-pull window
-    (revisions land late), or a backfill of [start, end) on the event date."""
+    (revisions land late), and every event from the end of the covered dates on; or a
+    backfill of [start, end) on the event date.
+
+    The second half of the incremental filter is what keeps a bounded backfill from losing
+    years: after a backfill of 2016-2017 the watermark is the newest edit of those rows, and
+    a 2019 row last edited in 2020 is older than it. `complete_through` (the end of the event
+    dates covered so far) asks for every such row once."""
     prefix = f"{scope} AND " if scope else ""
-    if options.mode == "incremental" and state.watermark:
-        since = datetime.fromisoformat(state.watermark) - timedelta(days=options.repull_days)
-        return f"{prefix}:updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'", ":updated_at, :id"
+    since = _since(options, state)
+    if since is not None:
+        changed = f":updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'"
+        if state.complete_through:
+            changed = f"({changed} OR date >= '{state.complete_through:%Y-%m-%dT%H:%M:%S}')"
+        return f"{prefix}{changed}", ":updated_at, :id"
     start = options.start or first_day
     end = options.end or date.today() + timedelta(days=1)
     return (
         f"{prefix}date >= '{start:%Y-%m-%dT00:00:00}' AND date < '{end:%Y-%m-%dT00:00:00}'",
         ":id",
     )
+
+
+def _since(options: Options, state: State) -> datetime | None:
+    """The update stamp an incremental run asks from (None: the run is a backfill)."""
+    if options.mode != "incremental" or not state.watermark:
+        return None
+    return datetime.fromisoformat(state.watermark) - timedelta(days=options.repull_days)
+
+
+def covered(
+    options: Options,
+    state: State,
+    first_day: date,
+    fetched_at: datetime,
+    lag: timedelta,
+    zone: tzinfo,
+) -> list[coverage.Window]:
+    """What a run of `window` covers once every page is in: event dates up to what the
+    portal had published at `fetched_at` (its lag, in the portal's local time), and for an
+    incremental run the update stamps (UTC) since it asked."""
+    local = fetched_at.astimezone(zone).replace(tzinfo=None)
+    utc = fetched_at.astimezone(UTC).replace(tzinfo=None)
+    since = _since(options, state)
+    windows = coverage.asked(
+        options.mode,
+        (options.start, options.end),
+        since,
+        state.complete_through,
+        first_day,
+        local - lag,
+    )
+    return [replace(w, end=utc) if w.dimension == coverage.UPDATED else w for w in windows]
 
 
 def walk(

@@ -38,7 +38,7 @@ def ytd(demo_con: duckdb.DuckDBPyConnection) -> dict[str, helpers.Figure]:
 
 @pytest.fixture(scope="module")
 def evaluations(demo_con: duckdb.DuckDBPyConnection) -> list[Evaluation]:
-    return evaluate_all(demo_con, record=False)
+    return evaluate_all(demo_con)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

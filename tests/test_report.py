@@ -84,7 +84,7 @@ def evaluations(
 ) -> list[Evaluation]:
     user_file = tmp_path_factory.mktemp("claims") / "mine.yaml"
     user_file.write_text(USER_CLAIMS, encoding="utf-8")
-    return evaluate_all(demo_con, load_claims([user_file]), record=False)
+    return evaluate_all(demo_con, load_claims([user_file]))
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ Notes (dated):
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .. import socrata, sqlnorm
+from .. import coverage, socrata, sqlnorm
 from ..http import Fetched, HttpClient
 from . import Options, Page, PageIterator, State
 
@@ -38,6 +38,10 @@ DEFAULT_PAGE_SIZE = 50_000
 TIME_ZONE = ZoneInfo("America/Chicago")
 REQUIRED = ("unique_id", "date", "victimization_primary", "gunshot_injury_i")
 FIRST_DAY = date(2010, 1, 1)
+# Not documented for this dataset; taken to be the crimes dataset's week (same portal, same
+# department) until real rows say otherwise.
+PORTAL_LAG = timedelta(days=7)
+QUIET_SPELL = timedelta(days=14)
 
 
 FIELDS = (
@@ -117,6 +121,11 @@ def parse(fetched: Fetched, kind: str) -> sqlnorm.PageFile:
 def normalize(rows: sqlnorm.Raw, kind: str) -> dict[str, pa.Table]:
     """Victim rows as records, normalised in DuckDB (value rules: sqlnorm)."""
     return {SLUG: NORMALIZER.records(rows)}
+
+
+def covered(options: Options, state: State, fetched_at: datetime) -> list[coverage.Window]:
+    """The event dates and update stamps a complete run of `fetch` has seen."""
+    return socrata.covered(options, state, FIRST_DAY, fetched_at, PORTAL_LAG, TIME_ZONE)
 
 
 def advance(
