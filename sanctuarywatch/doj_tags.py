@@ -8,15 +8,24 @@ quote the exact sentence (or list item) behind every tag, mention and number.
   first sentence) and how often it matched.
 - Jurisdictions: matched against JURISDICTIONS (the same rows as the SQL table
   `us_doj_jurisdictions`; a test keeps the two equal). Aliases are case-sensitive proper names,
-  longest first. A state name right after "<Place>, " is a qualifier ("Cook County, Illinois"),
-  not a mention of the state. Bare "New York" is the city, as in the 2017 DOJ lists.
-- Numbers: money, percentages, "N times", dates, and counts with the word after them as unit.
-  Statute sections (8 U.S.C. 1373), release numbers (17-436) and names like MS-13 are skipped.
+  longest first. No match beats a wrong one, so the words around a name can veto it:
+  - a state name right after "<Place>, " is a qualifier ("Cook County, Illinois"), not a mention
+    of the state, unless it continues a list ("Illinois, Oregon, and Vermont");
+  - a qualifier naming another state makes it another place ("East Chicago, Ind.", "Lansing,
+    Ill.", "Oregon, Ohio", "Clark County, Ohio");
+  - a word before or after can make it another place ("North Miami", "West Chicago", "Miami
+    Beach", "Baltimore County", "Oregon City", "Northern District of Illinois");
+  - a bare "New York" is the city only when the text says so ("New York, N.Y.", "the city of
+    New York", next to a registry city as in "Chicago, New York and Philadelphia", or in a list
+    with one, as in the 2017 DOJ lists); otherwise it may be the state, a federal district or a
+    county (issue 19: at least 22 of 40 were not the city), so it names nothing.
+- Numbers: see `doj_numbers`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .doj_numbers import stated_numbers
@@ -67,30 +76,35 @@ JURISDICTIONS: tuple[Jurisdiction, ...] = (
     _j("wa-seattle", "Seattle", "city", "WA"),
 )
 
-STATE_NAMES = frozenset(
-    {
-        "California",
-        "Connecticut",
-        "Florida",
-        "Illinois",
-        "Nevada",
-        "New York",
-        "Oregon",
-        "Vermont",
-        "Wisconsin",
-        "Louisiana",
-        "Pennsylvania",
-        "Maryland",
-        "New Mexico",
-        "Michigan",
-        "Washington",
-        "Colorado",
-        "Texas",
-        "Virginia",
-        "Ohio",
-        "Kentucky",
-    }
+STATES: dict[str, str] = dict(
+    re.findall(
+        r"([A-Z][\w ]*?) ([A-Z]{2})(?:;|$)",
+        "Alabama AL;Alaska AK;Arizona AZ;Arkansas AR;California CA;Colorado CO;Connecticut CT;"
+        "Delaware DE;District of Columbia DC;Florida FL;Georgia GA;Hawaii HI;Idaho ID;"
+        "Illinois IL;Indiana IN;Iowa IA;Kansas KS;Kentucky KY;Louisiana LA;Maine ME;"
+        "Maryland MD;Massachusetts MA;Michigan MI;Minnesota MN;Mississippi MS;Missouri MO;"
+        "Montana MT;Nebraska NE;Nevada NV;New Hampshire NH;New Jersey NJ;New Mexico NM;"
+        "New York NY;North Carolina NC;North Dakota ND;Ohio OH;Oklahoma OK;Oregon OR;"
+        "Pennsylvania PA;Rhode Island RI;South Carolina SC;South Dakota SD;Tennessee TN;"
+        "Texas TX;Utah UT;Vermont VT;Virginia VA;Washington WA;West Virginia WV;Wisconsin WI;"
+        "Wyoming WY",
+    )
 )
+# AP-style abbreviations ("East Chicago, Ind.") and USPS codes: always a qualifier after ", "
+STATE_ABBREVIATIONS: dict[str, str] = {
+    **dict(
+        re.findall(
+            r"(\S+)=([A-Z]{2})",
+            "Ala.=AL Ariz.=AZ Ark.=AR Calif.=CA Colo.=CO Conn.=CT Del.=DE D.C.=DC Fla.=FL "
+            "Ga.=GA Ill.=IL Ind.=IN Kan.=KS Ky.=KY La.=LA Md.=MD Mass.=MA Mich.=MI Minn.=MN "
+            "Miss.=MS Mo.=MO Mont.=MT Neb.=NE Nev.=NV N.H.=NH N.J.=NJ N.M.=NM N.Y.=NY N.C.=NC "
+            "N.D.=ND Okla.=OK Ore.=OR Pa.=PA R.I.=RI S.C.=SC S.D.=SD Tenn.=TN Tex.=TX Vt.=VT "
+            "Va.=VA Wash.=WA W.Va.=WV Wis.=WI Wyo.=WY",
+        )
+    ),
+    **{code: code for code in STATES.values()},
+}
+STATE_NAMES = frozenset(STATES)
 TOPICS: tuple[tuple[str, str, str], ...] = (
     ("sanctuary", "sanctuary jurisdictions", r"\bsanctuary\b"),
     (
@@ -110,6 +124,13 @@ TOPICS: tuple[tuple[str, str, str], ...] = (
         r"Public Safety Partnership|\bPSP\b",
     ),
 )
+
+
+def _any_of(names: Iterable[str]) -> str:
+    """A regex alternation of literal names, longest first."""
+    return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+
+
 _TOPIC_RES = tuple((tag, label, re.compile(rx, re.I)) for tag, label, rx in TOPICS)
 _ALIASES = sorted(
     ((alias, j) for j in JURISDICTIONS for alias in j.aliases), key=lambda a: -len(a[0])
@@ -117,7 +138,30 @@ _ALIASES = sorted(
 _ALIAS_RE = re.compile("|".join(rf"(?<![\w-]){re.escape(alias)}(?![\w-])" for alias, _ in _ALIASES))
 _BY_ALIAS = {alias: j for alias, j in _ALIASES}
 _QUALIFIER_BEFORE = re.compile(r"[A-Z][\w.'-]*,\s$")
-_QUALIFIER_AFTER = re.compile(r"^(?:$|\s*[;/).:]|,\s*[a-z])")
+_PAIR_END = re.compile(r"^(?:$|\s*[;/).:!?\"\u201d]|\s[-\u2013\u2014]|,\s*[a-z])")
+_PAIR_END_STRICT = re.compile(  # ", and" closes a list, not "Oregon, Ohio"
+    r"^(?:$|\s*[;/).:!?\"\u201d]|\s[-\u2013\u2014]|,\s*(?!(?:and|or)\b)[a-z])"
+)
+_STATE_AFTER = re.compile(rf",\s(?P<state>{_any_of([*STATES, *STATE_ABBREVIATIONS])})(?![\w-])")
+_PLACE_BEFORE = re.compile(rf"(?<![\w-])(?P<place>{_any_of([*_BY_ALIAS, *STATES])}),\s$")
+_OTHER_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:North|South|East|West|Northern|Southern|Eastern|Western|Central|Greater)"
+    r"|\bDistricts? of)\s$"
+)
+_OTHER_PLACE_AFTER = re.compile(
+    r"^\s(?:County|Parish|Township|Beach|Gardens|Lakes|Springs|Shores|Heights|Hills)\b"
+)
+_CITIES = _any_of(
+    alias
+    for alias, j in _ALIASES
+    if alias != "New York" and (j.kind == "city" or j.name.startswith("City and County"))
+)
+_CITY_BEFORE = re.compile(
+    rf"(?:\b[Cc]it(?:y|ies) (?:of|like|such as|including)"
+    rf"|(?<![\w-])(?:{_CITIES}),?(?: and| or)?)\s$"
+)
+_CITY_AFTER = re.compile(rf"^,?(?: and| or)?\s(?:{_CITIES})(?![\w-])")
+_CITY_ITEM = re.compile(rf"(?:{_CITIES})(?:,\s.*)?")
 _ABBREVIATIONS = frozenset(
     re.findall(
         r"\S+",
@@ -176,12 +220,16 @@ def topic_tags(doc_id: str, title: str, text: str) -> list[dict[str, Any]]:
 def jurisdiction_mentions(doc_id: str, text: str) -> list[dict[str, Any]]:
     """Each jurisdiction named, in order, with the sentence or list item naming it."""
     rows: list[dict[str, Any]] = []
-    for context in contexts(text):
+    found_contexts = contexts(text)
+    lists = _list_items(found_contexts)
+    for context in found_contexts:
         sentence = context["context"]
+        is_item = context["context_kind"] == "list_item"
+        siblings = lists[context["list_lead"]] if is_item else []
         for match in _ALIAS_RE.finditer(sentence):
-            if _is_qualifier(sentence, match):
+            found = _resolve(sentence, match, siblings)
+            if found is None:
                 continue
-            found = _BY_ALIAS[match.group(0)]
             rows.append(
                 {
                     "doc_id": doc_id,
@@ -194,12 +242,65 @@ def jurisdiction_mentions(doc_id: str, text: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _is_qualifier(sentence: str, match: re.Match[str]) -> bool:
-    """ "Cook County, Illinois": the state after a place's comma qualifies it."""
-    if match.group(0) not in STATE_NAMES:
-        return False
+def _list_items(found_contexts: list[dict[str, Any]]) -> dict[str | None, list[str]]:
+    """The items of each list by its lead: a bare "New York" among cities is the city."""
+    lists: dict[str | None, list[str]] = {}
+    for context in found_contexts:
+        if context["context_kind"] == "list_item":
+            lists.setdefault(context["list_lead"], []).append(context["context"])
+    return lists
+
+
+def _resolve(sentence: str, match: re.Match[str], siblings: list[str]) -> Jurisdiction | None:
+    """The jurisdiction a name stands for here, or None when the words around it make it
+    another place ("East Chicago", "Miami Beach", "District of Oregon", "Lansing, Ill.",
+    "Oregon, Ohio", "New York County") or leave it open (a bare "New York")."""
+    name, found = match.group(0), _BY_ALIAS[match.group(0)]
     before, after = sentence[: match.start()], sentence[match.end() :]
-    return bool(_QUALIFIER_BEFORE.search(before)) and bool(_QUALIFIER_AFTER.match(after))
+    if _is_qualifier(name, before, after) or _OTHER_PLACE_BEFORE.search(before):
+        return None
+    if _OTHER_PLACE_AFTER.match(after) or (found.kind == "state" and after.startswith(" City")):
+        return None
+    state = _state_after(after)
+    if state not in (None, found.state):
+        return None
+    if name == "New York" and not (state or _city_context(before, after, siblings)):
+        return None
+    return found
+
+
+def _is_qualifier(name: str, before: str, after: str) -> bool:
+    """ "Cook County, Illinois": the state after a place's comma qualifies it. After another
+    state or a place in another state, ", and" ends a list instead ("Illinois, Oregon, and")."""
+    if name not in STATE_NAMES or not _QUALIFIER_BEFORE.search(before):
+        return False
+    place = _PLACE_BEFORE.search(before)
+    lenient = place is None or _state_of(place.group("place")) == STATES[name]
+    return bool((_PAIR_END if lenient else _PAIR_END_STRICT).match(after))
+
+
+def _state_of(place: str) -> str:
+    return STATES.get(place) or _BY_ALIAS[place].state
+
+
+def _state_after(after: str) -> str | None:
+    """The state qualifying a place ("Miami, Fla.", "Oregon, Ohio"), if one follows it."""
+    match = _STATE_AFTER.match(after)
+    if match is None:
+        return None
+    name = match.group("state")
+    if name in STATE_ABBREVIATIONS:
+        return STATE_ABBREVIATIONS[name]
+    return STATES[name] if _PAIR_END_STRICT.match(after[match.end() :]) else None
+
+
+def _city_context(before: str, after: str, siblings: list[str]) -> bool:
+    """ "the city of New York", "Chicago, New York and Philadelphia", a list of cities."""
+    return bool(
+        _CITY_BEFORE.search(before)
+        or _CITY_AFTER.match(after)
+        or any(_CITY_ITEM.fullmatch(item) for item in siblings)
+    )
 
 
 def number_rows(doc_id: str, text: str) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 -- Jurisdictions the DOJ tagger matches (the same rows as sanctuarywatch.doj_tags.JURISDICTIONS;
 -- tests/test_doj_tags.py fails when the two differ). A reference table, not versioned: a change is
 -- a new numbered file. Aliases are '; '-separated and matched case-sensitively, longest first;
--- bare 'New York' is the city, as in the 2017 DOJ lists.
+-- the words around a match can veto it (see doj_tags): bare 'New York' is the city only where
+-- the text makes it the city, as in the 2017 DOJ lists of cities.
 
 CREATE TABLE IF NOT EXISTS us_doj_jurisdictions (
     jurisdiction_id VARCHAR PRIMARY KEY,
