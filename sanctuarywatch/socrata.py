@@ -45,12 +45,13 @@ def window(options: Options, state: State, first_day: date, scope: str = "") -> 
     The second half of the incremental filter is what keeps a bounded backfill from losing
     years: after a backfill of 2016-2017 the watermark is the newest edit of those rows, and
     a 2019 row last edited in 2020 is older than it. `complete_through` (the end of the event
-    dates covered so far) asks for every such row once."""
+    dates covered so far) asks for every such row once. Once coverage is current it is not
+    needed (a row is updated no earlier than its event), and the query stays the same."""
     prefix = f"{scope} AND " if scope else ""
     since = _since(options, state)
     if since is not None:
         changed = f":updated_at >= '{since:%Y-%m-%dT%H:%M:%S}'"
-        if state.complete_through:
+        if state.complete_through and state.complete_through < since:
             changed = f"({changed} OR date >= '{state.complete_through:%Y-%m-%dT%H:%M:%S}')"
         return f"{prefix}{changed}", ":updated_at, :id"
     start = options.start or first_day

@@ -7,8 +7,9 @@ and the benchmarks are recorded against this server on 127.0.0.1. It serves:
                                (the 2001-2017 CSV re-shaped to SODA JSON: DERIVED, see
                                tests/fixtures/README.md), with $where/$order/$limit/$offset/$select
 
-The SoQL it understands is the subset sanctuarywatch sends: comparisons joined by AND on
-fields and on the system fields :id and :updated_at. Anything else answers 400 like Socrata.
+The SoQL it understands is the subset sanctuarywatch sends: comparisons joined by AND (one
+may be a parenthesised OR of comparisons) on fields and on the system fields :id and
+:updated_at. Anything else answers 400 like Socrata.
 """
 
 from __future__ import annotations
@@ -99,23 +100,33 @@ class SodaDataset:
 
 
 def _matches(row: dict[str, Any], where: str) -> bool:
+    """Clauses joined by AND; a clause may be a parenthesised OR of comparisons."""
     if not where:
         return True
-    for clause in re.split(r"\s+AND\s+", where):
-        match = _COMPARISON.match(clause)
-        if not match:
-            raise ValueError(f"unsupported SoQL clause: {clause!r}")
-        name, op, value = match.groups()
-        have = str(row.get(name, "")).rstrip("Z")
-        if not {
-            "=": have == value,
-            ">=": have >= value,
-            "<=": have <= value,
-            "<": have < value,
-            ">": have > value,
-        }[op]:
+    for clause in re.split(r"\s+AND\s+(?![^()]*\))", where):
+        clause = clause.strip()
+        if clause.startswith("(") and clause.endswith(")"):
+            options = re.split(r"\s+OR\s+", clause[1:-1])
+            if not any(_compare(row, option) for option in options):
+                return False
+        elif not _compare(row, clause):
             return False
     return True
+
+
+def _compare(row: dict[str, Any], clause: str) -> bool:
+    match = _COMPARISON.match(clause)
+    if not match:
+        raise ValueError(f"unsupported SoQL clause: {clause!r}")
+    name, op, value = match.groups()
+    have = str(row.get(name, "")).rstrip("Z")
+    return {
+        "=": have == value,
+        ">=": have >= value,
+        "<=": have <= value,
+        "<": have < value,
+        ">": have > value,
+    }[op]
 
 
 Answer = tuple[int, str, bytes] | tuple[int, str, bytes, dict[str, str]]
