@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from . import __version__, claims, demo, helpers, sources, warehouse
+from . import __version__, claims, coverage, demo, helpers, sources, warehouse
 from .archive import Archive
 from .collect import collect, rebuild
 from .errors import SanctuaryWatchError
@@ -75,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rebuild", help="re-parse the raw archive and reload, fetching nothing")
     p.add_argument(
         "sources", nargs="*", metavar="SOURCE", help="default: every source in the archive"
+    )
+    p.add_argument(
+        "--skip-damaged",
+        action="store_true",
+        help="leave out captures that cannot be read back (named), instead of stopping",
     )
 
     p = sub.add_parser("sql", help="run a query against the warehouse and print the result")
@@ -188,13 +193,20 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 @command
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    path = warehouse.db_path(args.db)
+    archive = Archive.beside(warehouse.db_path(args.db))
     with _open(args) as con:
-        results = rebuild(con, Archive.beside(path), args.sources or None)
+        results = rebuild(con, archive, args.sources or None, skip_damaged=args.skip_damaged)
     for slug, result in results.items():
-        print(f"{slug}: {result.counts.seen:,} rows replayed, {result.counts.written:,} versions")
+        print(
+            f"{slug}: {result.counts.seen:,} rows replayed, {result.counts.written:,} versions; "
+            f"{result.rows_after:,} current rows (before: {result.rows_before:,})"
+        )
+        for damage in result.skipped:
+            print(f"  skipped {damage}: its rows were not reloaded")
     if not results:
-        print(f"nothing to rebuild: no captures in {Archive.beside(path).root}")
+        print(f"nothing to rebuild: no captures in {archive.root}")
+    elif error := next(iter(results.values())).claims_error:
+        print(f"reloaded, but claims not re-evaluated: {error}")
     return 0
 
 
@@ -233,9 +245,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
     with closing(open_for_reading(warehouse.db_path(args.db))) as con:
         rows = []
         found = con.execute(SOURCES_SQL, [list(modules)]).fetchall()
-        for slug, last, stale, failed, through in found:
+        for slug, last, stale, failed, _through in found:
             count = sum(_current_rows(con, table) for table in modules[slug].TABLES)
-            rows.append((slug, modules[slug].PUBLISHER, last, stale, count, through, failed))
+            spans, gaps = _coverage(con, modules[slug])
+            rows.append((slug, modules[slug].PUBLISHER, last, stale, count, spans, gaps, failed))
     print_table(
         [
             "source",
@@ -243,12 +256,25 @@ def cmd_sources(args: argparse.Namespace) -> int:
             "last success",
             "stale since",
             "rows",
-            "complete through",
+            "event dates covered",
+            "gaps",
             "failures in a row",
         ],
         rows,
     )
     return 0
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, module: Any) -> tuple[str, str]:
+    """Covered event dates and the gaps between the source's first day and the newest covered
+    one; blank for a source that does not track coverage."""
+    if not hasattr(module, "covered"):
+        return "", ""
+    spans = coverage.covered(con, module.SLUG)
+    if not spans:
+        return "unknown (no run recorded it)", ""
+    first = datetime.combine(module.FIRST_DAY, datetime.min.time())
+    return coverage.spans(spans), coverage.spans(coverage.gaps(spans, first, spans[-1].end))
 
 
 def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:

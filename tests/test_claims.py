@@ -32,7 +32,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPy
 
 @pytest.fixture(scope="module")
 def ledger(loaded: duckdb.DuckDBPyConnection) -> dict[str, claims.Evaluation]:
-    return {ev.claim.id: ev for ev in claims.evaluate_all(loaded, record=False)}
+    return {ev.claim.id: ev for ev in claims.evaluate_all(loaded)}
 
 
 def test_year_to_date_at_the_same_cut_off(loaded: duckdb.DuckDBPyConnection) -> None:
@@ -122,8 +122,8 @@ EXPECTED = {
     "chicago-vs-miami-ratio": ("supported", {"jurisdiction_mismatch", "publication"}),
     "july4-weekend-chicago": ("supported", {"no_source", "publication"}),
     "july4-weekend-miami-zero": ("unverifiable", set()),
-    "mcca-midyear-2017": ("supported", {"publication"}),
-    "mdpd-ytd-change": ("supported", {"no_source", "publication"}),
+    "mcca-midyear-2017": ("unverifiable", {"publication"}),  # the claimant's own figures
+    "mdpd-ytd-change": ("unverifiable", {"no_source", "publication"}),  # the AP restating itself
     "miami-bucks-trend": ("contradicted", {"publication"}),
     "chicago-shootings-down": ("supported", {"no_source", "publication"}),
     "dnainfo-437": ("supported", set()),
@@ -174,8 +174,12 @@ def test_a_later_year_asks_the_same_question_and_says_the_data_stops(
     assert ev.verdict == "unverifiable"
 
 
-def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
-    """A user's claim; then an upstream revision changes its verdict on the next load."""
+def test_registered_user_claims_and_history_of_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's claim registered through $SANCTUARYWATCH_CLAIMS is part of the ledger of record:
+    an upstream revision changes its verdict on the next load, and the load records it with
+    what moved."""
     mine = tmp_path / "mine.yaml"
     mine.write_text(
         "claims:\n  - id: at-least-447\n    quote: at least 447 murders by Aug 16\n    said_by: a user\n"
@@ -183,9 +187,10 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
         "    checks:\n      - {kind: count, jurisdiction: agency:ILCPD0000, offense: murder, start: 2017-01-01,"
         " through: 2017-08-16, stated: 447, relation: at_least}\n"
     )
+    monkeypatch.setenv(claims.CLAIMS_ENV, str(mine))
     con = warehouse.connect(":memory:")
     demo.run(con, Archive(tmp_path / "raw"))
-    ledger = [c for c in claims.load_claims([mine]) if c.id == "at-least-447"]
+    ledger = [c for c in claims.load_claims() if c.id == "at-least-447"]
     assert claims.evaluate_all(con, ledger)[0].verdict == "supported"
     revised = json.loads(
         con.execute(
@@ -215,16 +220,29 @@ def test_user_claims_file_and_history_of_verdicts(tmp_path: Path) -> None:
     assert result.counts.changed == 1
     assert claims.evaluate_all(con, ledger)[0].verdict == "contradicted"
     history = con.execute(
-        "SELECT verdict, previous_verdict FROM claim_verdict_changes WHERE claim_id = 'at-least-447' ORDER BY evaluated_at"
+        "SELECT verdict, previous_verdict, moved FROM claim_verdict_changes "
+        "WHERE claim_id = 'at-least-447' ORDER BY evaluated_at"
     ).fetchall()
-    assert history == [("supported", None), ("contradicted", "supported")]
-    reevaluated = con.execute(
-        "SELECT count(*) FROM claim_evaluations WHERE run_id = ? AND claim_id = 'chicago-murders-ytd'",
-        [result.run_id],
-    ).fetchone()
-    assert reevaluated == (1,)  # the load itself re-evaluated the bundled claims it touched
+    assert [h[:2] for h in history] == [("supported", None), ("contradicted", "supported")]
+    moved = {m["figure"]: (m["from"], m["to"]) for m in json.loads(history[1][2])}
+    assert moved["verdict"] == ("supported", "contradicted")
+    assert [v for k, v in moved.items() if k.startswith("murder in")] == [(447, 446)]
+    runs = con.execute(
+        "SELECT DISTINCT run_id FROM claim_evaluations WHERE claim_id = 'chicago-murders-ytd'"
+    ).fetchall()
+    assert (result.run_id,) in runs  # the load itself re-evaluated the bundled claims it touched
     before = claims.evaluate(con, ledger[0], known_on=date.today().replace(year=2000))
     assert before.verdict == "unverifiable"
+
+
+def test_a_user_claim_may_not_reuse_a_bundled_id(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "claims:\n  - {id: dnainfo-437, quote: q, said_by: me, said_on: 2017-08-16, article: a,"
+        " stated: s, comparison: c, checks: [{kind: unverifiable, would_need: x}]}\n"
+    )
+    with pytest.raises(ConfigError, match=r"mine.yaml: claim dnainfo-437.*already used"):
+        claims.load_claims([mine])
 
 
 def test_a_misspelled_key_in_a_claims_file_is_named(tmp_path: Path) -> None:

@@ -68,10 +68,13 @@ def figure_files(options: Options) -> list[Path]:
 
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
-    """Read each file as a Fetched; fetch times strictly increase so later files win."""
+    """Read each file as a Fetched; fetch times strictly increase so later files win. They
+    are now, or `options.extra["observed_at"]` (the demo: when its archive was recorded, so
+    every source of the demo is observed at the same time)."""
+    observed = options.extra.get("observed_at")
     last = datetime.min.replace(tzinfo=UTC)
     for path in figure_files(options):
-        last = max(datetime.now(UTC), last + timedelta(microseconds=1))
+        last = max(observed or datetime.now(UTC), last + timedelta(microseconds=1))
         fetched = read_file(path, last)
         yield Page("figures", fetched, parse(fetched, "figures"))
 
