@@ -183,7 +183,7 @@ def combine(results: list[CheckResult]) -> tuple[str, str]:
     verdicts = {r.verdict for r in deciding}
     verdict = verdicts.pop() if len(verdicts) == 1 else "mixed"
     rest = [r for r in results if r not in deciding]
-    lead = _reasons(deciding, tagged=len(deciding) > 1)
+    lead = _reasons(deciding, tagged=len({r.verdict for r in deciding}) > 1)
     return verdict, lead + (f"; other checks: {_reasons(rest, tagged=True)}" if rest else "")
 
 

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from . import claims, sources, sqlnorm
-from .archive import Archive, Entry
-from .errors import RecordError, SanctuaryWatchError
+from . import claims, coverage, sources, sqlnorm
+from .archive import Archive, Damage, DamagedArchiveError, Entry
+from .errors import ConfigError, LayoutError, RecordError, SanctuaryWatchError
 from .http import Fetched, HttpClient, redact
 from .sources import Options, Page, State
 from .warehouse import LoadCounts, Stage
@@ -53,6 +53,10 @@ class RunResult:
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended_at: datetime | None = None
+    claims_error: str | None = None  # the load stands; its claims were not re-evaluated
+    skipped: list[Damage] = field(default_factory=list)  # rebuild: captures left out
+    rows_before: int = 0  # rebuild: the source's current rows before and after
+    rows_after: int = 0
 
 
 def new_run_id(slug: str) -> str:
@@ -75,14 +79,14 @@ def collect(
     client.set_rate(host, source.REQUESTS_PER_SECOND)
     result = RunResult(new_run_id(slug), slug, options.mode)
     _start_run(con, result, job)
-    before = client.requests_made
+    requests_before = client.requests_made
     _malloc_for_pages()
     previous: dict[str, Any] = {}
     try:
         previous = _load_settings(con)
         con.execute("BEGIN")
         loader = _Loader(con, source, result.run_id)
-        state = read_state(con, slug)
+        state = before = read_state(con, slug)
         with _Writer(archive) as writer:
             fetched = _archived(source.fetch(client, options, state), writer, result.run_id)
             with _ahead(fetched) as pages:
@@ -92,14 +96,17 @@ def collect(
                         progress(loader.pages, loader.rows)
             state = _advance(source, state, loader.flush(), options)
             writer.wait()  # every raw response is on disk before the load can commit
-        result.requests = client.requests_made - before
+        result.requests = client.requests_made - requests_before
+        _record_coverage(con, source, options, before, loader, result.run_id)
         _finish(con, loader, result, state)
         con.execute("COMMIT")
     except BaseException as exc:
-        _abort(con, result, exc, client.requests_made - before)
+        _abort(con, result, exc, client.requests_made - requests_before)
         raise
-    else:
-        _checkpoint(con)  # committed: whatever happens here, the run stands
+    else:  # committed: whatever happens here, the run stands
+        if result.counts.written:
+            result.claims_error = _reevaluate_claims(con, {slug}, result.run_id)
+        _checkpoint(con)
     finally:
         _set(con, previous)
     return result
@@ -291,9 +298,12 @@ class _Loader:
         self.waiting: list[tuple[Page, Entry]] = []
         self.pages = 0
         self.rows = 0
+        self.first_fetched_at: datetime | None = None
 
     def add(self, page: Page, entry: Entry) -> Staged:
         self._index(entry)
+        if self.first_fetched_at is None:
+            self.first_fetched_at = entry.fetched_at
         self.pages += 1
         if self.normaliser is None:
             return [(page, self._stage_records(page, entry))]
@@ -359,6 +369,21 @@ class _Loader:
         return total
 
 
+def _record_coverage(
+    con: duckdb.DuckDBPyConnection,
+    source: ModuleType,
+    options: Options,
+    state: State,
+    loader: _Loader,
+    run_id: str,
+) -> None:
+    """The windows this run has seen in full, for a source that states them (`covered`),
+    bounded by when its first page was fetched (a replay: when it was recorded)."""
+    if hasattr(source, "covered") and loader.first_fetched_at is not None:
+        windows = source.covered(options, state, loader.first_fetched_at)
+        coverage.record(con, source.SLUG, run_id, windows, loader.first_fetched_at)
+
+
 def _advance(source: ModuleType, state: State, staged: Staged, options: Options) -> State:
     for page, records in staged:
         state = source.advance(state, page, records, options)
@@ -371,8 +396,6 @@ def _finish(
     result.counts = loader.merge()
     write_state(con, result.source, state)
     result.status, result.ended_at = "success", datetime.now(UTC)
-    if result.counts.written:
-        claims.reevaluate_after_load(con, {result.source}, result.run_id)
     _update_run(con, result)
     log.info(
         "run %s source=%s mode=%s requests=%d seen=%d new=%d changed=%d",
@@ -384,6 +407,23 @@ def _finish(
         result.counts.new,
         result.counts.changed,
     )
+
+
+def _reevaluate_claims(con: duckdb.DuckDBPyConnection, slugs: set[str], run_id: str) -> str | None:
+    """Re-evaluate the claims a committed load touched, in their own transaction; return
+    the error if that fails. A load commits on its own merits: a broken claims file (or a
+    claim that cannot be computed) must not roll back data that loaded fine."""
+    try:
+        con.execute("BEGIN")
+        claims.reevaluate_after_load(con, slugs, run_id)
+        con.execute("COMMIT")
+    except Exception as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        error = redact(str(exc) if isinstance(exc, SanctuaryWatchError) else repr(exc))
+        log.error("run %s: loaded, but claims not re-evaluated: %s", run_id, error)
+        return error
+    return None
 
 
 def _abort(
@@ -441,56 +481,152 @@ def _host(url: str) -> str:
 
 
 def rebuild(
-    con: duckdb.DuckDBPyConnection, archive: Archive, slugs: Iterable[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    slugs: Iterable[str] | None = None,
+    skip_damaged: bool = False,
 ) -> dict[str, RunResult]:
     """Reload the named sources (default: all in the archive) from raw captures only.
 
-    Every captured run is re-parsed first; a run whose pages no longer parse is skipped and
-    reported, so one bad capture does not block a parser fix for all the others. The reload
-    itself is one transaction: the old versions are replaced only if the whole replay works.
+    Every captured run is read back and re-parsed before anything is cleared, because a
+    rebuild must never lose data it cannot re-read: a blob missing, cut short or holding
+    another body, a manifest line that is not an entry, a page that no longer parses, each
+    fails the rebuild, naming the file, with the warehouse as it was. With `skip_damaged`
+    the runs they belong to are left out instead: each result lists what it skipped, and
+    `rows_before`/`rows_after` show what was not reloaded. The reload is one transaction;
+    the claims it touched are re-evaluated after it commits (`claims_error` if that fails).
     """
-    runs = _captured_runs(archive, set(slugs) if slugs else None)
-    good, results = [], {}
-    for run_id, entries in runs.items():
-        source = sources.get(entries[0].source)
-        try:
-            for entry in entries:
-                source.normalize(source.parse(archive.fetched(entry), entry.kind), entry.kind)
-            good.append((run_id, entries))
-        except SanctuaryWatchError as exc:
-            log.warning("rebuild skips run %s: %s", run_id, exc)
-    touched = sorted({entries[0].source for entries in runs.values()})
-    for slug in touched:
-        results[slug] = RunResult(new_run_id(slug), slug, "rebuild")
-        _start_run(con, results[slug], "rebuild")
+    runs, damage = _checked_runs(archive, _known(slugs))
+    # damage that names no run (no manifest line legible) cannot be skipped: fail
+    if damage and not (skip_damaged and all(d.run_id for d in damage)):
+        raise DamagedArchiveError(
+            damage,
+            "rebuild stopped, nothing changed (--skip-damaged reloads the rest without these runs)",
+        )
+    results = _rebuild_results(con, runs, damage)
+    left_out = {d.run_id for d in damage}
     previous: dict[str, Any] = {}
     try:
         previous = _load_settings(con)
         con.execute("BEGIN")
-        _clear(con, touched)
-        for run_id, entries in good:
-            _replay(con, archive, run_id, entries, results[entries[0].source])
-        for result in results.values():
-            result.status, result.ended_at = "success", datetime.now(UTC)
-            _update_run(con, result)
-        if results:
-            claims.reevaluate_after_load(con, set(results), next(iter(results.values())).run_id)
+        _reload(con, archive, [(r, e) for r, e in runs.items() if r not in left_out], results)
         con.execute("COMMIT")
     except BaseException as exc:
         for result in results.values():
             _abort(con, result, exc, 0)
         raise
+    else:
+        if results:
+            error = _reevaluate_claims(con, set(results), next(iter(results.values())).run_id)
+            for result in results.values():
+                result.claims_error = error
     finally:
         _set(con, previous)
     return results
 
 
-def _captured_runs(archive: Archive, slugs: set[str] | None) -> dict[str, list[Entry]]:
+def _known(slugs: Iterable[str] | None) -> set[str] | None:
+    """The sources asked for; a name that is none of them is an error, not 'no captures'."""
+    wanted = set(slugs or ())
+    if unknown := sorted(wanted - set(sources.SOURCE_MODULES)):
+        names = ", ".join(repr(name) for name in unknown)
+        known = ", ".join(sources.SOURCE_MODULES)
+        raise ConfigError("rebuild", f"unknown source {names}; known sources: {known}")
+    return wanted or None
+
+
+def _checked_runs(
+    archive: Archive, slugs: set[str] | None
+) -> tuple[dict[str, list[Entry]], list[Damage]]:
+    """The captured runs of the sources asked for, and what of them cannot be read back."""
+    runs, damage = _captured_runs(archive, slugs)
+    for run_id, entries in runs.items():
+        damage += _unreadable(archive, run_id, entries)
+    return runs, damage
+
+
+def _captured_runs(
+    archive: Archive, slugs: set[str] | None
+) -> tuple[dict[str, list[Entry]], list[Damage]]:
+    entries, damage = archive.scan()
     runs: dict[str, list[Entry]] = {}
-    for entry in archive.entries():
+    for entry in entries:
         if entry.source in sources.SOURCE_MODULES and (slugs is None or entry.source in slugs):
             runs.setdefault(entry.run_id, []).append(entry)
-    return dict(sorted(runs.items(), key=lambda item: item[1][0].fetched_at))
+    ours = [d for d in damage if slugs is None or d.source is None or d.source in slugs]
+    return dict(sorted(runs.items(), key=lambda item: item[1][0].fetched_at)), ours
+
+
+def _unreadable(archive: Archive, run_id: str, entries: list[Entry]) -> list[Damage]:
+    """A run's blobs that cannot be read back as written, and the first of its pages that
+    no longer parses (one is enough to fail it; a parser change often fails them all)."""
+    source = sources.get(entries[0].source)
+    blobs: list[Damage] = []
+    page: Damage | None = None
+    for entry in entries:
+        try:
+            fetched = archive.fetched(entry)
+        except LayoutError as exc:
+            blobs.append(
+                Damage(entry.source, run_id, exc.where, f"{exc.found} (expected {exc.expected})")
+            )
+            continue
+        if page is None:
+            try:
+                source.normalize(source.parse(fetched, entry.kind), entry.kind)
+            except SanctuaryWatchError as exc:
+                page = Damage(entry.source, run_id, entry.url, str(exc).splitlines()[0])
+    return blobs + ([page] if page else [])
+
+
+def _rebuild_results(
+    con: duckdb.DuckDBPyConnection, runs: dict[str, list[Entry]], damage: list[Damage]
+) -> dict[str, RunResult]:
+    """A `runs` row for each source the rebuild reloads, with the captures it leaves out."""
+    touched = {entries[0].source for entries in runs.values()}
+    touched |= {d.source for d in damage if d.source in sources.SOURCE_MODULES}
+    results = {slug: RunResult(new_run_id(slug), slug, "rebuild") for slug in sorted(touched)}
+    for found in damage:
+        if found.source in results:
+            results[found.source].skipped.append(found)
+        log.warning("rebuild skips %s; its rows are not reloaded", found)
+    for result in results.values():
+        _start_run(con, result, "rebuild")
+    return results
+
+
+def _reload(
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    runs: list[tuple[str, list[Entry]]],
+    results: dict[str, RunResult],
+) -> None:
+    """Inside the rebuild's transaction: clear the sources, replay their runs, record."""
+    for result in results.values():
+        result.rows_before = _current_rows(con, result.source)
+    _clear(con, list(results))
+    for run_id, entries in runs:
+        _replay(con, archive, run_id, entries, results[entries[0].source])
+    for result in results.values():
+        result.rows_after = _current_rows(con, result.source)
+        result.status, result.ended_at = "success", datetime.now(UTC)
+        _update_run(con, result)
+        if result.skipped:
+            log.warning(
+                "rebuild %s: %d current rows before, %d after; %d captures skipped",
+                result.source,
+                result.rows_before,
+                result.rows_after,
+                len(result.skipped),
+            )
+
+
+def _current_rows(con: duckdb.DuckDBPyConnection, slug: str) -> int:
+    total = 0
+    for table in sources.get(slug).TABLES:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        total += int(row[0]) if row else 0
+    return total
 
 
 def _clear(con: duckdb.DuckDBPyConnection, slugs: list[str]) -> None:

@@ -103,6 +103,15 @@ def gaps(windows: Sequence[Window], start: datetime, end: datetime) -> list[Wind
     return found
 
 
+def within(windows: Sequence[Window], start: datetime, end: datetime) -> list[Window]:
+    """The parts of the windows inside [start, end)."""
+    return [
+        Window(w.dimension, max(w.start, start), min(w.end, end))
+        for w in merge(windows)
+        if w.end > start and w.start < end
+    ]
+
+
 def has_any(con: duckdb.DuckDBPyConnection, source: str) -> bool:
     """Whether any run of the source recorded coverage (warehouses loaded before this was
     kept have none: their coverage is unknown, not empty)."""

@@ -199,7 +199,8 @@ def _completeness(
                 Caveat(
                     "incomplete",
                     f"{source} was never collected for {coverage.spans(missing)} "
-                    f"(collected: {coverage.spans(spans)}): the count is partial",
+                    f"(collected: {coverage.spans(coverage.within(spans, start, end))}): "
+                    "the count is partial",
                 )
             )
     row = con.execute(f"SELECT max(occurred_local) FROM {source}_as_of(?)", [as_of]).fetchone()
