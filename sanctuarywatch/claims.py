@@ -120,7 +120,8 @@ def load_claims(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Claim]:
             if claim.id in claims:
                 raise ConfigError(
                     f"{path}: claim {claim.id}",
-                    f"the id is already used by {where[claim.id]}; give your claim an id of its own",
+                    f"the id is already used by {where[claim.id]}; "
+                    "give your claim an id of its own",
                 )
             claims[claim.id], where[claim.id] = claim, path
     return list(claims.values())
@@ -379,7 +380,8 @@ def _served(ctx: _Context, agency: str | None, year: int) -> Figure | None:
         Caveat(
             "jurisdiction_mismatch",
             f"{agency} serves about {row[0]:,} people ({row[1]}, {row[2]}), not the "
-            "county's population: crime counts of that department cannot be set against the county total",
+            "county's population: crime counts of that department cannot be set against the "
+            "county total",
         )
     )
     return figure
@@ -403,7 +405,10 @@ def _year_is_max(ctx: _Context, check: dict[str, Any]) -> CheckResult:
             "contradicted", f"{n} in {year} but {higher[top]} in {top} ({compared})", [figure]
         )
     others = [c for y, c in counts.items() if y != year]
-    most = f"{n} in {year}, more than any other year in the data (next: {max(others, default=0)}; {compared})"
+    most = (
+        f"{n} in {year}, more than any other year in the data "
+        f"(next: {max(others, default=0)}; {compared})"
+    )
     gaps = [c.detail for c in figure.caveats if c.kind == "incomplete"]
     if gaps:
         return CheckResult(
@@ -447,8 +452,10 @@ def _doj_named(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         row = ctx.con.execute(
             "SELECT m.title, m.release_date, m.list_lead, m.url "
             "FROM us_doj_sanctuary_mentions_as_of($as_of) m "
-            "JOIN us_doj_jurisdictions j USING (jurisdiction_id) WHERE (j.name = $n OR list_contains(string_split(j.aliases, '; '), $n)) "
-            "AND (len($leads) = 0 OR list_bool_or([contains(lower(coalesce(m.list_lead, m.context, '')), x) FOR x IN $leads])) "
+            "JOIN us_doj_jurisdictions j USING (jurisdiction_id) "
+            "WHERE (j.name = $n OR list_contains(string_split(j.aliases, '; '), $n)) "
+            "AND (len($leads) = 0 OR list_bool_or("
+            "[contains(lower(coalesce(m.list_lead, m.context, '')), x) FOR x IN $leads])) "
             "ORDER BY m.release_date LIMIT 1",
             {"n": name, "leads": check.get("lead_contains", []), "as_of": as_of},
         ).fetchone()

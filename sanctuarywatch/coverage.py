@@ -45,7 +45,7 @@ def _shown(moment: datetime) -> str:
 
 
 def spans(windows: Sequence[Window]) -> str:
-    """"2016-01-01 to 2018-01-01, 2020-01-01 to 2020-06-01" (or "none")."""
+    """The windows as '2016-01-01 to 2018-01-01, 2020-01-01 to 2020-06-01' (or 'none')."""
     return ", ".join(map(str, windows)) or "none"
 
 

@@ -26,7 +26,7 @@ from sanctuarywatch.http import HttpClient
 from sanctuarywatch.sources import Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from loopback import SodaDataset, serve, soda_rows, socrata_route  # noqa: E402
+from loopback import SodaDataset, serve, socrata_route, soda_rows
 
 CPD = "agency:ILCPD0000"
 SOURCE = "il_chicago_crimes"
