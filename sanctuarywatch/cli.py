@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
@@ -51,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SanctuaryWatchError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        # escaped: "[source]" is not markup; soft_wrap: one line, however narrow the terminal
+        Console(stderr=True, soft_wrap=True).print(
+            f"[red]error:[/red] {escape(str(exc))}", highlight=False
+        )
         return 1
 
 
@@ -415,7 +419,7 @@ def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) ->
                 ev.claim.id + conflict,
                 f"{ev.claim.said_by}, {ev.claim.said_on}",
                 ev.verdict,
-                ev.reason if details else ev.reason[:160],
+                ev.reason,  # never cut: the reason is the verdict's evidence
                 caveats,
             )
         )
