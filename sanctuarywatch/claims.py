@@ -240,13 +240,18 @@ def compare(value: float | None, check: dict[str, Any]) -> tuple[str, str]:
         "at_most": value <= stated,
         "about": abs(value - stated) <= tolerance,
     }[relation]
-    shown = f"{value:,.2f}".rstrip("0").rstrip(".")
+    shown = _shown(value)
     words = relation.replace("_", " ") + (
         f" (±{check.get('tolerance_pct', 2)}%)" if relation == "about" else ""
     )
     return (
         "supported" if holds else "contradicted"
     ), f"{shown} vs stated {words} {check['stated']:,}"
+
+
+def _shown(value: float) -> str:
+    """447, 3.66, -22.5: no trailing zeros."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _count_figure(ctx: _Context, check: dict[str, Any]) -> Figure:
@@ -285,21 +290,21 @@ def _numeric(ctx: _Context, check: dict[str, Any]) -> CheckResult:
             "unverifiable", reasons or f"no value for {figure.label}", [figure], basis
         )
     note = f" ({check['note']})" if check.get("note") else ""
-    partial = _partial(figure.label, figure.value, [figure])
+    partial = _partial(f"{figure.label}: {_shown(figure.value)}", [figure])
     if partial:
         return CheckResult("unverifiable", partial + note, [figure], basis)
     verdict, reason = compare(figure.value, check)
     return CheckResult(verdict, f"{figure.label}: {reason}{note}", [figure], basis)
 
 
-def _partial(label: str, value: float | None, figures: list[Figure]) -> str | None:
+def _partial(what: str, figures: list[Figure]) -> str | None:
     """Why a figure cannot decide a check: one of its inputs is incomplete."""
     gaps = list(
         dict.fromkeys(c.detail for f in figures for c in f.caveats if c.kind == "incomplete")
     )
     if not gaps:
         return None
-    return f"{label}: {value:,.0f} is partial, so it decides nothing ({'; '.join(gaps)})"
+    return f"{what} is partial, so it decides nothing ({'; '.join(gaps)})"
 
 
 def _basis(ctx: _Context, figures: list[Figure]) -> str:
@@ -336,7 +341,7 @@ def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
     basis = _basis(ctx, [a, b])
     if by_count.value is None:
         return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures, basis)
-    partial = _partial(f"ratio {by_count.label}", by_count.value, [a, b])
+    partial = _partial(f"the ratio {by_count.value}", [a, b])
     if partial:
         return CheckResult("unverifiable", partial, figures, basis)
     verdict, reason = compare(by_count.value, check)
@@ -424,12 +429,13 @@ def _arrest_share(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         return CheckResult(
             "unverifiable", "arrest flags or the national rate not loaded", [share, national]
         )
+    shares = f"{share.value}% of {check['year']} victims have an arrest flag"
+    partial = _partial(shares, [share])
+    if partial:
+        return CheckResult("unverifiable", partial, [share, national])
     verdict = "supported" if share.value < national.value else "contradicted"
     return CheckResult(
-        verdict,
-        f"{share.value}% of {check['year']} victims have an arrest flag vs "
-        f"{national.value}% cleared nationally",
-        [share, national],
+        verdict, f"{shares} vs {national.value}% cleared nationally", [share, national]
     )
 
 

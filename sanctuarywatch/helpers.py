@@ -376,12 +376,12 @@ def arrest_share(
         )
     )
     figure.evidence.append({"sql": sql, "params": [jurisdiction, year, _as_of(known_on)]})
+    whole_year = datetime(year, 1, 1), datetime(year + 1, 1, 1)
+    figure.caveats += _completeness(con, _incident_source("homicide"), *whole_year, known_on)
     return figure
 
 
-def published(
-    con: duckdb.DuckDBPyConnection, figure_id: str, known_on: KnownOn = None
-) -> Figure:
+def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: KnownOn = None) -> Figure:
     """A figure that exists only in a publication, with who published it and where."""
     sql = (
         "SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, raw_sha256 "

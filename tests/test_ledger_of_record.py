@@ -436,3 +436,19 @@ def test_known_on_a_timestamp_is_that_instant() -> None:
         date: 1,
         datetime: 1,
     }
+
+
+def test_an_arrest_share_over_part_of_a_year_decides_nothing(
+    portal: tuple[str, list[dict[str, Any]]], archive: Archive
+) -> None:
+    url, _ = portal
+    con = warehouse.connect(":memory:")
+    load(con, archive, url, mode="backfill", start=date(2016, 7, 1), end=date(2018, 1, 1))
+    with HttpClient() as client:  # the national rate: a published figure, read from disk
+        collect(con, archive, client, "published_figures", Options(mode="backfill"))
+    share = helpers.arrest_share(con, CPD, 2016)
+    assert any("2016-01-01 to 2016-07-01" in d for d in incomplete(share))
+    assert incomplete(helpers.arrest_share(con, CPD, 2017)) == []
+    claim = replace(bundled("chicago-clearance"), checks=bundled("chicago-clearance").checks[:1])
+    ev = claims.evaluate(con, claim)
+    assert ev.verdict == "unverifiable" and "is partial" in ev.reason
