@@ -10,6 +10,11 @@ Layout of an archive folder (the bundled demo archive has the same layout):
 Why a folder and not the database: bodies are large, are written before the load's
 transaction commits (an orphan blob from a failed load is harmless: it is content-addressed
 and deduplicated), and must survive a rebuild of the warehouse from scratch.
+
+Because a rebuild trusts the archive over the warehouse, the archive says when it cannot give
+a capture back as written (`scan`, `body`): a blob missing, cut short or holding another
+body, a manifest line that is not an entry. Only a last line without its newline is let go:
+a kill cut its write short, and its run never committed.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +56,9 @@ def read_blob(path: Path) -> bytes:
         raise LayoutError("archive", str(path), "a readable compressed blob", str(exc)) from None
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 @dataclass(frozen=True)
 class Entry:
     """One manifest line: a fetch, without its body."""
@@ -67,6 +76,61 @@ class Entry:
     def to_json(self) -> str:
         data = dict(self.__dict__, fetched_at=self.fetched_at.isoformat())
         return json.dumps(data, sort_keys=True)
+
+
+# A manifest line's fields and their JSON types (fetched_at is an ISO string there).
+_FIELDS = {
+    "source": str,
+    "run_id": str,
+    "kind": str,
+    "url": str,
+    "status": int,
+    "content_type": str,
+    "fetched_at": str,
+    "sha256": str,
+    "bytes": int,
+}
+
+
+def parse_line(raw: bytes) -> Entry | str:
+    """One manifest line as an entry, or why it is not one. Checked field by field: a
+    garbled line that still parses as JSON must not replay under a wrong URL or blob name."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        wrong = sorted(set(data) ^ set(_FIELDS)) + [
+            name for name, kind in _FIELDS.items() if not isinstance(data.get(name), kind)
+        ]
+        if wrong or not _SHA256.fullmatch(data["sha256"]):
+            return f"not a manifest entry (fields wrong: {', '.join(wrong) or 'sha256'})"
+        return Entry(**dict(data, fetched_at=datetime.fromisoformat(data["fetched_at"])))
+    except (ValueError, TypeError, AttributeError) as exc:
+        return f"not a manifest entry ({str(exc).splitlines()[0][:120]})"
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A capture the archive cannot give back as written: its run, the file, and why.
+    For a manifest line that names no run, the runs of the lines around it."""
+
+    source: str | None
+    run_id: str | None
+    where: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"run {self.run_id or '(unknown)'} ({self.source or '?'}): {self.where}: {self.why}"
+
+
+class DamagedArchiveError(LayoutError):
+    """Captures the archive cannot give back as written; `damage` lists each."""
+
+    def __init__(self, damage: Sequence[Damage], doing: str) -> None:
+        first = damage[0]
+        super().__init__("archive", first.where, "captures readable as written", first.why)
+        shown = "; ".join(map(str, damage[:5]))
+        more = f"; and {len(damage) - 5} more" if len(damage) > 5 else ""
+        self.damage = list(damage)
+        self.args = (f"[archive] {doing}: {len(damage)} damaged: {shown}{more}",)
 
 
 class Archive:
@@ -119,11 +183,14 @@ class Archive:
             out.write(entry.to_json() + "\n")
 
     def body(self, entry: Entry) -> bytes:
-        """The stored body, checked against its sha256."""
+        """The stored body, checked against its sha256 (the blob's name)."""
         path = self.blob_path(entry.sha256)
+        if not path.exists():
+            raise LayoutError("archive", str(path), "a blob for each manifest line", "no such file")
         body = read_blob(path)
-        if hashlib.sha256(body).hexdigest() != entry.sha256:
-            raise LayoutError("archive", str(path), f"sha256 {entry.sha256}", "a different body")
+        if (found := hashlib.sha256(body).hexdigest()) != entry.sha256:
+            expected = "a body whose sha256 is the file's name"
+            raise LayoutError("archive", str(path), expected, f"one hashing to {found}")
         return body
 
     def fetched(self, entry: Entry) -> Fetched:
@@ -138,22 +205,59 @@ class Archive:
         )
 
     def entries(self) -> Iterator[Entry]:
-        """Manifest lines in the order they were written; a torn last line is skipped."""
+        """Manifest lines in the order they were written; raises on a line that is not one."""
+        entries, damage = self.scan()
+        if damage:
+            raise LayoutError("archive", damage[0].where, "a manifest entry", damage[0].why)
+        return iter(entries)
+
+    def scan(self) -> tuple[list[Entry], list[Damage]]:
+        """Every manifest line as an entry, and each line that is not one as damage."""
+        lines = self._lines()
+        parsed = [parse_line(raw) for raw in lines]
+        damage = [
+            found
+            for number, (raw, item) in enumerate(zip(lines, parsed, strict=True), 1)
+            if isinstance(item, str)
+            for found in self._line_damage(number, raw, item, parsed)
+        ]
+        return [item for item in parsed if isinstance(item, Entry)], damage
+
+    def _lines(self) -> list[bytes]:
+        """The manifest's lines, less a last one cut short (no newline, not an entry)."""
         if not self.manifest.exists():
-            return
-        with self.manifest.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a kill; its run never committed
-                try:
-                    data["fetched_at"] = datetime.fromisoformat(data["fetched_at"])
-                    yield Entry(**data)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise LayoutError(
-                        "archive", f"{self.manifest}:{number}", "a manifest entry", repr(exc)
-                    ) from None
+            return []
+        *lines, last = self.manifest.read_bytes().split(b"\n")
+        if last and isinstance(parse_line(last), Entry):
+            lines.append(last)
+        return lines
+
+    def _line_damage(
+        self, number: int, raw: bytes, why: str, parsed: list[Entry | str]
+    ) -> list[Damage]:
+        """A bad line's damage, for the run it names, else for the runs of the entries
+        around it: the lines of a run are written together, so one of them lost a page, and
+        skipping both is safer than replaying a run with a page missing."""
+        where = f"{self.manifest}:{number}"
+        text = raw.decode("utf-8", "replace")
+        runs = {e.run_id: e.source for e in parsed if isinstance(e, Entry)}
+        if (run_id := _legible_run_id(text)) in runs:  # a legible id of a run that exists
+            return [Damage(runs[run_id], run_id, where, why)]
+        around = [_nearest(reversed(parsed[: number - 1])), _nearest(parsed[number:])]
+        found = {e.run_id: e.source for e in around if e is not None}
+        return [Damage(source, run_id, where, why) for run_id, source in found.items()] or [
+            Damage(None, None, where, why)
+        ]
+
+
+def _legible_run_id(text: str) -> str | None:
+    """The run id, if still legible in a garbled manifest line."""
+    match = re.search(r'"run_id":\s*"([^"\\]+)"', text)
+    return match[1] if match else None
+
+
+def _nearest(items: Iterable[Entry | str]) -> Entry | None:
+    return next((item for item in items if isinstance(item, Entry)), None)
 
 
 ARCHIVE_TIME_HEADER = "X-Archive-Fetched-At"
