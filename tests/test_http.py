@@ -98,7 +98,10 @@ def test_response_size_is_capped() -> None:
 
 
 def test_bot_wall_is_an_error_that_says_so() -> None:
-    page = b"<html><body>Powered and protected by <a>Akamai</a><script src='x?bm-verify=1'></script></body></html>"
+    page = (
+        b"<html><body>Powered and protected by <a>Akamai</a>"
+        b"<script src='x?bm-verify=1'></script></body></html>"
+    )
     upstream = Upstream(httpx.Response(200, content=page, headers={"content-type": "text/html"}))
     with pytest.raises(BotWallError, match="bot-protection page"):
         client(upstream).get("test", URL)
