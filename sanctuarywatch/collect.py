@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from . import claims, coverage, sources, sqlnorm
+from . import claims, coverage, fetchlog, sources, sqlnorm
 from .archive import Archive, Damage, DamagedArchiveError, Entry
 from .errors import ConfigError, LayoutError, RecordError, SanctuaryWatchError
 from .http import Fetched, HttpClient, redact
@@ -654,3 +654,103 @@ def _replay(
     state = _advance(source, state, loader.flush(), Options(mode="incremental"))
     result.counts.add(loader.merge())
     write_state(con, source.SLUG, state)
+
+
+def fetch_to_archive(
+    archive: Archive,
+    client: HttpClient,
+    slug: str,
+    options: Options | None = None,
+    state: State | None = None,
+    requests_per_second: float | None = None,
+) -> fetchlog.FetchRecord:
+    """Fetch a source into the raw archive only; the warehouse is never opened.
+
+    The fetching half of `collect`, for many workers sharing one archive: blobs are
+    content-addressed (a body two workers fetch is stored once), manifest lines are appended
+    whole, and the fetch record (`fetchlog`) is renamed into place last, so only a complete
+    fetch can be loaded. `state` is where an incremental fetch starts (default: the state
+    the newest load left in the archive); `requests_per_second` overrides the source's
+    politeness limit for this client (with several workers on one host, divide it).
+    """
+    source = sources.get(slug)
+    options = options or Options()
+    rate = requests_per_second or source.REQUESTS_PER_SECOND
+    client.set_rate(_host(options.base_url or source.URL), rate)
+    if state is None:
+        state = fetchlog.read_state(archive, slug) or State()
+    run_id, started_at, before = new_run_id(slug), datetime.now(UTC), client.requests_made
+    entries = []
+    with _Writer(archive) as writer:
+        for page in source.fetch(client, options, state):
+            entries.append(writer.put(page.fetched, run_id, page.kind))
+            if isinstance(page.rows, sqlnorm.PageFile):
+                page.rows.close()  # the loader parses the page again, from the archive
+        writer.wait()
+    requests, ended_at = client.requests_made - before, datetime.now(UTC)
+    record = fetchlog.FetchRecord(
+        slug, run_id, options, state, requests, started_at, ended_at, tuple(entries)
+    )
+    fetchlog.write(archive, record)
+    log.info("fetched %s source=%s requests=%d", run_id, slug, record.requests)
+    return record
+
+
+def load_from_archive(
+    con: duckdb.DuckDBPyConnection, archive: Archive, run_id: str, job: str = "load"
+) -> RunResult:
+    """Load one complete fetch (`fetch_to_archive`) into the warehouse: the loading half of
+    `collect`, with its guarantees (one transaction; the `runs` row, under the fetch's run
+    id; coverage; the claims it touched once committed). A fetch already loaded is not
+    loaded again (returned with nothing written); one whose load failed is loaded anew.
+    After the commit, the source's state goes to the archive for the next fetch."""
+    record = fetchlog.read(archive, run_id)
+    source = sources.get(record.source)
+    result = RunResult(run_id, record.source, record.options.mode, requests=record.requests)
+    if _already_loaded(con, run_id):
+        result.status = "success"
+        return result
+    _restart_run(con, result, job)
+    previous: dict[str, Any] = {}
+    try:
+        previous = _load_settings(con)
+        con.execute("BEGIN")
+        loader = _Loader(con, source, run_id)
+        state = read_state(con, record.source)
+        for entry in record.entries:
+            fetched = archive.fetched(entry)
+            page = Page(entry.kind, fetched, source.parse(fetched, entry.kind))
+            state = _advance(source, state, loader.add(page, entry), record.options)
+        state = _advance(source, state, loader.flush(), record.options)
+        _record_coverage(con, source, record.options, record.state, loader, run_id)
+        _finish(con, loader, result, state)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _abort(con, result, exc, record.requests)
+        raise
+    else:
+        if result.counts.written:
+            result.claims_error = _reevaluate_claims(con, {record.source}, run_id)
+        _checkpoint(con)
+        fetchlog.write_state(archive, record.source, state)
+    finally:
+        _set(con, previous)
+    return result
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return bool(row and row[0] == "success")
+
+
+def _restart_run(con: duckdb.DuckDBPyConnection, result: RunResult, job: str) -> None:
+    """The `runs` row of a load: new, or a failed attempt's row made `running` again."""
+    found = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
+    if found is None:
+        _start_run(con, result, job)
+        return
+    con.execute(
+        "UPDATE runs SET job = ?, started_at = ?, status = 'running', ended_at = NULL, "
+        "error = NULL WHERE run_id = ?",
+        [job, result.started_at, result.run_id],
+    )
