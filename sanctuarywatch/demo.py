@@ -23,6 +23,24 @@ from .sources import Options
 
 RECORDING_HOST = "http://127.0.0.1:8765"
 
+# Kaplan's per-agency files at the commits the shared extracts were copied from
+UCR_FILES = {
+    "FL0130000": (
+        "Florida_Miami-dade_County_Police_Department",
+        "05e5a7b07ab38bac3747f27dddf391e630ecb4bd",
+    ),
+    "FL0130600": ("Florida_Miami_Police_Department", "155973023a218230cbe1429b9abf87e59948dd80"),
+    "ILCPD0000": ("Illinois_Chicago_Police_Department", "155973023a218230cbe1429b9abf87e59948dd80"),
+    "MDBPD0000": (
+        "Maryland_Baltimore_Police_Department",
+        "05e5a7b07ab38bac3747f27dddf391e630ecb4bd",
+    ),
+    "LANPD0000": (
+        "Louisiana_New_Orleans_Police_Department",
+        "155973023a218230cbe1429b9abf87e59948dd80",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -59,6 +77,18 @@ PLAN = (
             end=date(2025, 1, 1),
             base_url=f"{RECORDING_HOST}/LATEST",
             extra={"host": "site", "agencies": ["ILCPD0000"], "offenses": ["V"]},
+        ),
+    ),
+    Step(
+        "us_ucr_agency_monthly",
+        Options(
+            mode="backfill",
+            base_url=RECORDING_HOST,
+            extra={
+                "agencies": {
+                    ori: {"file": file, "ref": ref} for ori, (file, ref) in UCR_FILES.items()
+                }
+            },
         ),
     ),
     Step(

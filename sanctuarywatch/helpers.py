@@ -140,12 +140,17 @@ def _monthly_count(
     end: datetime,
     known_on: KnownOn,
 ) -> Figure:
+    """Whole months covering [start, end), summed only over the periods the agency reported
+    (warehouse/044): a month folded into an annual or half-year total is never read as 0."""
     first = start.date().replace(day=1)
     last = end.date() if end.day == 1 and end.time() == time() else _next_month(end.date())
-    sql = "SELECT n, months, months_with_data, raw_sha256s FROM monthly_count(?, ?, ?, ?, ?)"
+    sql = (
+        "SELECT n, months, months_with_data, raw_sha256s, source, split_periods, split_months "
+        "FROM monthly_count(?, ?, ?, ?, ?)"
+    )
     params = [jurisdiction, offense, first, last, _as_of(known_on)]
-    n, months, with_data, shas = con.execute(sql, params).fetchone() or (None, 0, 0, None)
-    if not months:
+    row = con.execute(sql, params).fetchone()
+    if row is None:
         return Figure(
             label,
             None,
@@ -154,11 +159,17 @@ def _monthly_count(
                 Caveat(
                     "no_source",
                     f"no incident-level or monthly data for {offense} in {jurisdiction} "
-                    "in the warehouse (Chicago portal for Chicago; FBI CDE monthly counts for agencies)",
+                    "in the warehouse (Chicago portal for Chicago; FBI CDE monthly counts or "
+                    "the FBI UCR files for agencies)",
                 )
             ],
         )
-    figure = Figure(label, n, inputs | {"granularity": "month", "months": [str(first), str(last)]})
+    n, months, with_data, shas, source, split, split_months = row
+    figure = Figure(
+        label,
+        n,
+        inputs | {"granularity": "month", "months": [str(first), str(last)], "source": source},
+    )
     figure.evidence.append(_evidence(con, sql, params, shas))
     if (first, last) != (start.date(), end.date()):
         figure.caveats.append(
@@ -168,11 +179,53 @@ def _monthly_count(
                 f"for the window {start:%Y-%m-%d} to {end:%Y-%m-%d}",
             )
         )
-    if with_data < months:
-        figure.caveats.append(
-            Caveat("incomplete", f"{months - with_data} of {months} months have no data")
-        )
+    named = _name(con, jurisdiction)
+    figure.caveats += [_split_caveat(p, first, last, source, named) for p in split or []]
+    if with_data + split_months < months:
+        missing = months - with_data - split_months
+        figure.caveats.append(Caveat("incomplete", f"{missing} of {months} months have no data"))
+    if offense in FBI_MURDER and source in FBI_MURDER[offense]:
+        figure.caveats.append(Caveat("definition", FBI_MURDER[offense][source]))
     return figure
+
+
+_FBI = "FBI definition: murder and non-negligent manslaughter, offenses known to police"
+FBI_MURDER = {
+    offense: {
+        "us_ucr_agency_monthly": f"us_ucr_agency_monthly (Return A, Kaplan's files): {_FBI}",
+        "us_fbi_cde_agency_monthly": f"us_fbi_cde_agency_monthly (CDE HOM): {_FBI}",
+    }
+    for offense in ("murder", "homicide")
+}
+PERIOD_WORDS = {"annual": "one annual total", "half_yearly": "a half-year total"}
+
+
+def _name(con: duckdb.DuckDBPyConnection, jurisdiction: str) -> str | None:
+    row = con.execute(
+        "SELECT name FROM jurisdictions WHERE jurisdiction_id = ?", [jurisdiction]
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def _split_caveat(
+    period: dict[str, Any], first: date, last: date, source: str, name: str | None
+) -> Caveat:
+    """Why no count exists for the window: the agency reported a period that crosses its edge
+    (MDPD 2017: one annual total), so the months inside are not zero, just not known."""
+    start, end = period["period_start"], period["period_end"]
+    span = (
+        str(start.year)
+        if period["pattern"] == "annual"
+        else f"{start:%b}-{end - timedelta(days=1):%b %Y}"
+    )
+    name = name or period["agency_name"] or period["ori"]
+    return Caveat(
+        "no_source",
+        f"{name} ({period['ori']}) reported {span} as "
+        f"{PERIOD_WORDS.get(period['pattern'], 'one total')} ({source}): no count for "
+        f"{first} to {last} (exclusive) can be taken from it; its months are not zero, "
+        "they are inside that total",
+    )
 
 
 def _next_month(day: date) -> date:

@@ -216,8 +216,9 @@ def all_routes() -> Route:
     """Every upstream this server imitates. Each area adds its route here."""
     from loopback_doj import doj_route  # scripts/ is on sys.path wherever this runs
     from loopback_fbi import fbi_census_routes
+    from loopback_ucr import ucr_route
 
-    return combine(chicago_route(), *fbi_census_routes(), doj_route())
+    return combine(chicago_route(), *fbi_census_routes(), doj_route(), ucr_route)
 
 
 REVISED_ID = "23330"  # a 2017 victim row whose record the "revised" portal re-classifies

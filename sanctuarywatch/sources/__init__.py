@@ -42,6 +42,7 @@ SOURCE_MODULES = (
     "il_chicago_crimes",
     "il_chicago_violence_victims",
     "us_fbi_cde_agency_monthly",
+    "us_ucr_agency_monthly",
     "us_fbi_cde_agencies",
     "us_census_population",
     "published_figures",
