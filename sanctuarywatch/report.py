@@ -35,7 +35,7 @@ CSS = """
   --supported: #1e7d46; --contradicted: #b03a2e; --mixed: #b9770e; --unverifiable: #5d6d7e; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
-  color: var(--ink); background: var(--bg); margin: 0; }
+  color: var(--ink); background: var(--bg); margin: 0; overflow-wrap: anywhere; }
 header, main, section.block { max-width: 1100px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 24px; }
 h1 { margin: 0 0 4px; font-size: 26px; }
@@ -62,6 +62,8 @@ ol.toc { columns: 2; padding-left: 20px; } ol.toc li { break-inside: avoid; marg
 .claim[data-verdict="contradicted"] { border-left-color: var(--contradicted); }
 .claim[data-verdict="mixed"] { border-left-color: var(--mixed); }
 .claim h3 { margin: 0 0 4px; font-size: 17px; }
+details.more > summary { font-weight: 600; margin-top: 6px; }
+ol.toc .who { color: var(--muted); font-size: 13px; }
 blockquote { margin: 0 0 6px; font-style: italic; }
 .meta { color: var(--muted); font-size: 13px; margin: 0 0 8px; }
 dl.stated { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; }
@@ -82,7 +84,9 @@ ul.responses { font-size: 12px; padding-left: 18px; word-break: break-all; }
 .hidden { display: none; }
 footer { max-width: 1100px; margin: 30px auto; padding: 0 20px; color: var(--muted);
   font-size: 13px; }
-@media (max-width: 760px) { .conflict { grid-template-columns: 1fr; } ol.toc { columns: 1; } }
+@media (max-width: 760px) { .conflict { grid-template-columns: 1fr; } ol.toc { columns: 1; }
+  header, main, section.block, footer { padding: 0 10px; }
+  .claim { padding: 10px 12px; } td.value { white-space: normal; } }
 """
 
 # Filter by verdict. On load, record what the browser drew (chart decoded, conflict pairs level)
@@ -111,6 +115,8 @@ SCRIPT = """
         sides[0].getBoundingClientRect().top === sides[1].getBoundingClientRect().top;
       pair.dataset.layout = level ? 'side-by-side' : 'stacked';
     });
+    document.body.dataset.viewportWidth = String(document.documentElement.clientWidth);
+    document.body.dataset.scrollWidth = String(document.documentElement.scrollWidth);
     document.body.dataset.ready = 'true';
   });
 })();
@@ -225,17 +231,20 @@ def _claim(ev: Evaluation) -> str:
     return (
         f'<section class="claim" id="{_e(_anchor(claim.id))}" data-claim-id="{_e(claim.id)}" '
         f'data-verdict="{_e(ev.verdict)}" data-compared-on="{ev.compared_on}">'
-        f"<h3>{_badge(ev.verdict)} <code>{_e(claim.id)}</code></h3>"
+        f"<h3>{_badge(ev.verdict)} {_e(claim.said_by)}, {claim.said_on:%b %-d, %Y}</h3>"
         f'<blockquote class="quote">{_e(claim.quote)}</blockquote>'
         f'<p class="meta"><span class="said-by">{_e(claim.said_by)}</span>, '
         f'<time class="said-on" datetime="{claim.said_on}">{claim.said_on}</time>, in '
-        f'<span class="article">{_e(claim.article)}</span></p>{conflict}'
+        f'<span class="article">{_e(claim.article)}</span>; id <code>{_e(claim.id)}</code>'
+        f"</p>{conflict}"
+        f'<p class="reason"><strong>Why:</strong> {_e(ev.reason)}</p>'
+        f'<details class="more"><summary>What was stated, caveats ({len(ev.caveats)}), '
+        f"values and evidence</summary>"
         f'<dl class="stated"><dt>Stated</dt><dd class="stated-value">{_e(claim.stated)}</dd>'
         f'<dt>Comparison</dt><dd class="comparison">{_e(claim.comparison)}</dd>'
         f"<dt>Compared on</dt><dd>{ev.compared_on}"
         f"{f' (data as known on {ev.known_on})' if ev.known_on else ''}</dd></dl>"
-        f'<p class="reason"><strong>Why:</strong> {_e(ev.reason)}</p>'
-        f"<h4>Caveats</h4>{_caveats(ev.caveats)}<h4>Values</h4>{checks}</section>"
+        f"<h4>Caveats</h4>{_caveats(ev.caveats)}<h4>Values</h4>{checks}</details></section>"
     )
 
 
@@ -296,7 +305,8 @@ def _summary(evaluations: Sequence[Evaluation]) -> str:
 
 def _toc(evaluations: Sequence[Evaluation]) -> str:
     items = "".join(
-        f'<li><a href="#{_e(_anchor(ev.claim.id))}">{_e(ev.claim.id)}</a> {_badge(ev.verdict)}</li>'
+        f'<li>{_badge(ev.verdict)} <a href="#{_e(_anchor(ev.claim.id))}">{_e(ev.claim.quote)}</a>'
+        f' <span class="who">{_e(ev.claim.said_by)}</span></li>'
         for ev in evaluations
     )
     return f'<ol class="toc">{items}</ol>'
@@ -305,10 +315,10 @@ def _toc(evaluations: Sequence[Evaluation]) -> str:
 def _chart(src: str, cutoff: date) -> str:
     return (
         f'<section class="block chart" id="chart" data-cutoff="{cutoff}"><h2>Year to date</h2>'
-        f'<p class="sub">Cumulative homicide victims from January 1, this year against last, '
+        f'<p class="sub">Cumulative murder victims from January 1, this year against last, '
         f"read at the same day ({cutoff:%B %d}). Only jurisdictions with incident-level data "
         f'can be drawn day by day.</p><img src="{_e(src)}" alt="Cumulative year-to-date '
-        f'homicide curves, {cutoff.year} against {cutoff.year - 1}, cut-off {cutoff}">'
+        f'murder curves, {cutoff.year} against {cutoff.year - 1}, cut-off {cutoff}">'
         "</section>"
     )
 

@@ -247,3 +247,61 @@ def test_chart_beside_the_page(
     assert _tag(soup.select_one("#chart img"))["src"] == "ledger.png"
     assert (tmp_path / "out" / "ledger.png").read_bytes()[:4] == b"\x89PNG"
     assert _tag(soup.select_one("#chart"))["data-cutoff"] == "2017-08-16"
+
+
+PHONE_FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="page" src="%s" style="width:%dpx;height:1200px;border:0"></iframe>
+<script>
+document.getElementById('page').addEventListener('load', function () {
+  var doc = this.contentDocument, out = {};
+  function ready() {
+    if (doc.body.dataset.ready !== 'true') { return setTimeout(ready, 50); }
+    out.viewport = Number(doc.body.dataset.viewportWidth);
+    out.scroll = Number(doc.body.dataset.scrollWidth);
+    out.claims = Array.from(doc.querySelectorAll('section.claim')).map(function (c) {
+      return {id: c.dataset.claimId, folded: !c.querySelector('details.more').open,
+              values: Array.from(c.querySelectorAll('td.value')).map(function (v) {
+                return v.dataset.value; })};
+    });
+    doc.querySelectorAll('details').forEach(function (d) { d.open = true; });
+    out.scrollOpen = doc.documentElement.scrollWidth;  // every card and its evidence unfolded
+    document.body.dataset.result = JSON.stringify(out);
+  }
+  ready();
+});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+def test_readable_at_phone_and_desktop_widths(
+    report_path: Path, evaluations: list[Evaluation], tmp_path: Path, width: int
+) -> None:
+    """Nothing scrolls sideways, every claim is there with its numbers, and each card shows
+    its quote and verdict with the rest folded away. Headless Chromium will not open a window
+    narrower than 500 px, so the page is measured inside a frame of the width asked for."""
+    frame = report_path.parent / f"frame-{width}.html"
+    frame.write_text(PHONE_FRAME % (report_path.name, width), encoding="utf-8")
+    flags = ["--allow-file-access-from-files", "--window-size=1500,1300"]
+    result = chromium(
+        [*flags, "--virtual-time-budget=5000", "--dump-dom", frame.as_uri()], tmp_path / "profile"
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = json.loads(str(_tag(BeautifulSoup(result.stdout, "lxml").body)["data-result"]))
+    assert found["viewport"] == width
+    assert found["scroll"] <= width  # no horizontal overflow, folded ...
+    assert found["scrollOpen"] <= width  # ... or with every card and its evidence open
+    assert [c["id"] for c in found["claims"]] == [ev.claim.id for ev in evaluations]
+    for shown, ev in zip(found["claims"], evaluations, strict=True):
+        assert shown["folded"]
+        assert [_value(v) for v in shown["values"]] == [
+            f.value for c in ev.checks for f in c.figures
+        ]
+    shot = tmp_path / "shot.png"
+    taken = chromium([*flags, f"--screenshot={shot}", frame.as_uri()], tmp_path / "p2")
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert int.from_bytes(shot.read_bytes()[16:20], "big") == 1500  # PNG IHDR width
+
+
+def test_contents_list_quotes_not_ids(static: BeautifulSoup, evaluations: list[Evaluation]) -> None:
+    entries = [a.get_text() for a in static.select("ol.toc a")]
+    assert entries == [ev.claim.quote for ev in evaluations]
