@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,15 @@ class Evaluation:
                     seen.setdefault((caveat.kind, caveat.detail), caveat)
         return list(seen.values())
 
+    def _repr_html_(self) -> str:
+        """A notebook shows the verdict, the quote, why, and every figure with its caveats."""
+        rows = "".join(f.html_row() for check in self.checks for f in check.figures)
+        return (
+            f"<p><b>{escape(self.verdict)}</b>: {escape(self.claim.quote)} "
+            f"({escape(self.claim.said_by)}, {self.claim.said_on})</p>"
+            f"<p>{escape(self.reason)}</p><table>{rows}</table>"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "claim": {k: str(v) for k, v in vars(self.claim).items() if k != "checks"},
@@ -128,29 +138,21 @@ def load_claims(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Claim]:
 
 
 def _read(path: Path) -> list[Claim]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(str(path), f"cannot read claims: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("claims"), list):
-        raise ConfigError(str(path), "expected a mapping with a 'claims' list")
-    claims = []
-    for number, item in enumerate(data["claims"], 1):
-        missing = [key for key in REQUIRED if key not in item]
-        unknown = sorted(set(item) - set(REQUIRED) - {"conflicts_with"})
-        if missing or unknown:
-            raise ConfigError(
-                f"{path}: claim {item.get('id', number)}",
-                f"missing keys {missing}" if missing else f"unknown keys {unknown}",
-            )
-        for check in item["checks"]:
-            if check.get("kind") not in CHECKS:
-                raise ConfigError(
-                    f"{path}: claim {item['id']}",
-                    f"unknown check kind {check.get('kind')!r}; known: {', '.join(CHECKS)}",
-                )
-        claims.append(Claim(**{**item, "said_on": date.fromisoformat(str(item["said_on"]))}))
-    return claims
+    """A claims file, checked against `schemas.ClaimsFile` before any claim is used: a bad
+    value is named (file, line, claim, key, what was expected), never met mid-evaluation."""
+    from . import schemas  # pydantic loads only for commands that read claims
+
+    data = schemas.read_yaml(path, "claims")
+    schemas.check_claims(path, data)
+    return [
+        Claim(
+            **{key: str(item[key]) for key in REQUIRED if key not in ("said_on", "checks")},
+            said_on=date.fromisoformat(str(item["said_on"])),
+            checks=item["checks"],
+            conflicts_with=item.get("conflicts_with"),
+        )
+        for item in data["claims"]
+    ]
 
 
 def evaluate(
@@ -230,16 +232,24 @@ class _Context:
 def compare(value: float | None, check: dict[str, Any]) -> tuple[str, str]:
     """Verdict of one value against what was stated."""
     stated, relation = float(check["stated"]), check.get("relation", "about")
+    tolerance_pct = float(check.get("tolerance_pct", 2))
+    if not 0 <= tolerance_pct < float("inf"):
+        raise ConfigError("check", f"tolerance_pct: expected a number >= 0, found {tolerance_pct}")
     if value is None:
         return "unverifiable", "no value"
-    tolerance = float(check.get("tolerance_pct", 2)) / 100 * abs(stated)
-    holds = {
+    tolerance = tolerance_pct / 100 * abs(stated)
+    outcomes = {
         "more_than": value > stated,
         "at_least": value >= stated,
         "less_than": value < stated,
         "at_most": value <= stated,
         "about": abs(value - stated) <= tolerance,
-    }[relation]
+    }
+    if relation not in outcomes:
+        raise ConfigError(
+            "check", f"relation: expected one of {', '.join(outcomes)}, found {relation!r}"
+        )
+    holds = outcomes[relation]
     shown = _shown(value)
     words = relation.replace("_", " ") + (
         f" (±{check.get('tolerance_pct', 2)}%)" if relation == "about" else ""
@@ -339,14 +349,19 @@ def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         )
         figures.append(helpers.ratio(helpers.rate(a, pa), helpers.rate(b, pb)))
     basis = _basis(ctx, [a, b])
+    note = f" ({check['note']})" if check.get("note") else ""  # the reading, named
     if by_count.value is None:
-        return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures, basis)
+        why = "; ".join(
+            dict.fromkeys(c.detail for f in (a, b) for c in f.caveats if c.kind == "no_source")
+        )
+        missing = f"missing a side of {by_count.label}" + (f": {why}" if why else "")
+        return CheckResult("unverifiable", missing + note, figures, basis)
     partial = _partial(f"the ratio {by_count.value}", [a, b])
     if partial:
-        return CheckResult("unverifiable", partial, figures, basis)
+        return CheckResult("unverifiable", partial + note, figures, basis)
     verdict, reason = compare(by_count.value, check)
     rates = f"; by rates {figures[-1].value}" if "a_population" in check else ""
-    return CheckResult(verdict, f"ratio {reason}{rates}", figures, basis)
+    return CheckResult(verdict, f"ratio {reason}{rates}{note}", figures, basis)
 
 
 def _population_parity(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -607,11 +622,12 @@ def claim_sources(claim: Claim) -> set[str]:
                 "il_chicago_crimes",
                 "il_chicago_violence_victims",
                 "us_fbi_cde_agency_monthly",
+                "us_ucr_agency_monthly",
             }
         if "published" in text or check["kind"] == "arrest_share":
             found.add("published_figures")
         if "population" in text:
-            found |= {"us_census_population", "us_fbi_cde_agency_monthly"}
+            found |= {"us_census_population", "us_fbi_cde_agency_monthly", "us_ucr_agency_monthly"}
         if check["kind"] == "doj_named":
             found |= {"us_doj_press_releases", "us_doj_speeches"}
     return found

@@ -19,18 +19,26 @@ from typing import Any
 
 import duckdb
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__, claims, coverage, demo, helpers, sources, warehouse
 from .archive import Archive
 from .collect import collect, rebuild
-from .errors import SanctuaryWatchError
+from .errors import ConfigError, SanctuaryWatchError
 from .http import HttpClient
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_REPORT = Path("report") / "index.html"
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # compare's window must fit here
+SQL_HELP = """\
+The query reads the warehouse and nothing else: no file or network access (read_text,
+COPY ... TO, ATTACH, INSTALL fail), unless --allow-files. While a daemon holds the warehouse,
+it reads the snapshot the daemon publishes after every job (<db dir>/snapshots/<db name>);
+the same lock for the duckdb CLI there: start with
+SET enable_external_access = false; SET lock_configuration = true;"""
+log = logging.getLogger(__name__)
 COMMANDS: dict[str, Command] = {}
 
 
@@ -52,11 +60,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except SanctuaryWatchError as exc:
-        # escaped: "[source]" is not markup; soft_wrap: one line, however narrow the terminal
-        Console(stderr=True, soft_wrap=True).print(
-            f"[red]error:[/red] {escape(str(exc))}", highlight=False
+        return fail(str(exc))
+    except duckdb.Error as exc:
+        log.debug("warehouse error", exc_info=True)
+        return fail(_warehouse_error(warehouse.db_path(args.db), exc))
+    except OSError as exc:
+        log.debug("file error", exc_info=True)
+        return fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
+
+
+def fail(message: str) -> int:
+    """The error as one line on stderr, exit status 1. The text is printed literally: a
+    "[il_chicago_crimes]" prefix or a "[/x]" in a path is not rich markup; soft wrap keeps
+    it one line however narrow the terminal."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(
+        Text.assemble(("error:", "red"), " ", message)
+    )
+    return 1
+
+
+def _query_error(what: str, args: argparse.Namespace, exc: duckdb.Error) -> str:
+    """A user's query failed: because of the query, or because the warehouse is damaged."""
+    path = warehouse.db_path(args.db)
+    if isinstance(exc, duckdb.IOException) and path.name in str(exc):
+        return _warehouse_error(path, exc)
+    return f"{what}: {exc}"
+
+
+def _warehouse_error(path: Path, exc: duckdb.Error) -> str:
+    """A DuckDB failure outside a user's query: an I/O error means the file is damaged."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, duckdb.IOException):
+        return (
+            f"warehouse {path} cannot be read ({first}): the file is damaged or truncated; "
+            "move it aside, and `sanctuarywatch rebuild` reloads it from the raw archive"
         )
-        return 1
+    return f"warehouse {path}: {first}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("incremental", "backfill"), default="incremental")
     p.add_argument("--start", type=date.fromisoformat, help="backfill from this day (inclusive)")
     p.add_argument("--end", type=date.fromisoformat, help="backfill to this day (exclusive)")
-    p.add_argument("--page-size", type=int)
+    p.add_argument("--page-size", type=positive)
     p.add_argument("--base-url", help="another endpoint with the same protocol (tests, mirrors)")
 
     p = sub.add_parser("rebuild", help="re-parse the raw archive and reload, fetching nothing")
@@ -86,9 +125,15 @@ def parser() -> argparse.ArgumentParser:
         help="leave out captures that cannot be read back (named), instead of stopping",
     )
 
-    p = sub.add_parser("sql", help="run a query against the warehouse and print the result")
+    p = sub.add_parser(
+        "sql",
+        help="run a query against the warehouse and print the result",
+        description=SQL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("query")
-    p.add_argument("--max-rows", type=int, default=50)
+    p.add_argument("--max-rows", type=positive, default=50)
+    p.add_argument("--allow-files", action="store_true", help="let the query read and write files")
 
     sub.add_parser("sources", help="each source: last success, rows, how stale")
     sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
@@ -111,12 +156,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date.fromisoformat)
     p.add_argument("--known-on", type=known_on)
 
-    p = sub.add_parser("export", help="write a query's result to CSV or Parquet")
+    p = sub.add_parser(
+        "export",
+        help="write a query's result to CSV or Parquet",
+        description=SQL_HELP.replace("The query reads", "The query (one SELECT) reads"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("query")
     p.add_argument("path", help="ends in .csv or .parquet")
+    p.add_argument(
+        "--allow-files", action="store_true", help="let the query read files (read_csv ...)"
+    )
 
     p = sub.add_parser("compare", help="one offense in two jurisdictions over the same window")
-    p.add_argument("offense", help="murder, homicide, shooting_victim, violent_crime, ...")
+    p.add_argument(
+        "offense", help="murder, homicide, shooting_victim, shooting_homicide, violent_crime"
+    )
     p.add_argument("a", help="a jurisdiction id (agency:ILCPD0000) or name (Chicago)")
     p.add_argument("b")
     p.add_argument("--start", type=date.fromisoformat, required=True)
@@ -146,6 +201,31 @@ def known_on(text: str) -> date | datetime:
         raise argparse.ArgumentTypeError(
             f"expected a date (2017-08-16) or a timestamp (2017-08-16T12:00:00+00:00), not {text!r}"
         ) from None
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1 (--max-rows, --page-size)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return int(text)
+
+
+@contextmanager
+def _reading(
+    args: argparse.Namespace, files: bool = True, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for a command that only reads. A missing file is an error, never a new
+    empty warehouse (whose every claim reads `unverifiable`, exit 0); while a daemon holds the
+    file, its snapshot; `files=False` for SQL a user typed (daemon.deny_files)."""
+    from .daemon import open_for_reading
+
+    path = warehouse.db_path(args.db)
+    if str(path) != ":memory:" and not path.is_file():
+        raise ConfigError(
+            f"no warehouse at {path}", "run `sanctuarywatch demo` or `collect` (or give --db)"
+        )
+    with closing(open_for_reading(path, read_only=read_only, files=files)) as con:
+        yield con
 
 
 @contextmanager
@@ -216,15 +296,17 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 @command
 def cmd_sql(args: argparse.Namespace) -> int:
-    with _open(args, read_only=True) as con:
+    if not args.query.strip().strip(";").strip():
+        raise ConfigError("sql", "expected a query (SELECT ...), found an empty one")
+    with _reading(args, files=args.allow_files, read_only=True) as con:
         try:
             cursor = con.execute(args.query)
-            if cursor.description is None:
+            if cursor is None or cursor.description is None:
                 return 0
             columns = [column[0] for column in cursor.description]
             rows = cursor.fetchmany(args.max_rows + 1)
         except duckdb.Error as exc:
-            raise SanctuaryWatchError(f"query failed: {exc}") from None
+            raise SanctuaryWatchError(_query_error("query failed", args, exc)) from None
     print_table(columns, rows[: args.max_rows])
     if len(rows) > args.max_rows:
         print(f"(more than {args.max_rows} rows; raise --max-rows)")
@@ -244,9 +326,7 @@ ORDER BY s.slug
 @command
 def cmd_sources(args: argparse.Namespace) -> int:
     modules = sources.all_sources()
-    from .daemon import open_for_reading
-
-    with closing(open_for_reading(warehouse.db_path(args.db))) as con:
+    with _reading(args) as con:
         rows = []
         found = con.execute(SOURCES_SQL, [list(modules)]).fetchall()
         for slug, last, stale, failed, _through in found:
@@ -311,9 +391,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(*columns, show_lines=False)
+    """Cells are literal text: a "[/x]" in a value is not rich markup."""
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     console = Console()
     Console(width=console.width if console.is_terminal else 200).print(table)
 
@@ -364,15 +447,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         report = daemon.JobRunner(con, path, daemon.replay_archives(args.replay)).run(job)
     finally:
         con.close()
+    if job.steps and not report.results and not report.failed:
+        waiting = ", ".join(report.skipped) or "none"
+        return fail(f"job {job.name!r}: no source succeeded (backing off: {waiting})")
     return 0 if report.ok else 1
 
 
 @command
 def cmd_claims(args: argparse.Namespace) -> int:
     ledger = claims.load_claims(args.claims)
+    unknown = sorted(set(args.id) - {claim.id for claim in ledger})
+    if unknown:
+        known = ", ".join(claim.id for claim in ledger)
+        raise ConfigError("--id", f"no claim {', '.join(map(repr, unknown))}; ids: {known}")
     if args.id:
         ledger = [claim for claim in ledger if claim.id in args.id]
-    with _open(args) as con:
+    with _reading(args) as con:
         results = claims.evaluate_all(con, ledger, args.as_of, args.known_on)
     print_ledger(results, args.details)
     return 0
@@ -382,7 +472,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
-    with _open(args) as con:
+    with _reading(args) as con:
         results = claims.evaluate_all(con, None, args.as_of, args.known_on)
         written = report.write_report(
             con, args.out, evaluations=results, as_of=args.as_of, known_on=args.known_on
@@ -395,11 +485,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from . import export
 
-    with _open(args, read_only=True) as con:
+    with _reading(args, files=args.allow_files, read_only=True) as con:
         try:
             written = export.export_query(con, args.query, args.path)
         except duckdb.Error as exc:
-            raise SanctuaryWatchError(f"export failed: {exc}") from None
+            raise SanctuaryWatchError(_query_error("export failed", args, exc)) from None
     print(f"wrote {written}")
     return 0
 
@@ -430,7 +520,8 @@ def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) ->
 
 @command
 def cmd_compare(args: argparse.Namespace) -> int:
-    with _open(args) as con:
+    _check_window(args.offense, args.start, args.end)
+    with _reading(args) as con:
         a, b = (_jurisdiction(con, name) for name in (args.a, args.b))
         result = helpers.compare(con, args.offense, a, b, args.start, args.end, args.known_on)
     rows = [(key, figure.label, figure.value) for key, figure in result.items()]
@@ -439,6 +530,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for kind, detail in sorted(seen):
         print(f"caveat [{kind}]: {detail}")
     return 0
+
+
+def _check_window(offense: str, start: date, end: date) -> None:
+    """A known offense over a window that runs forwards: an unknown offense or a reversed
+    window would otherwise read as "no data in the warehouse"."""
+    from .schemas import OFFENSES
+
+    if offense not in OFFENSES:
+        raise ConfigError(
+            "compare", f"unknown offense {offense!r}; expected one of {', '.join(OFFENSES)}"
+        )
+    if not FIRST_DAY <= start < end <= LAST_DAY:
+        raise ConfigError(
+            "compare",
+            f"--start {start} and --end {end}: expected start before end (end is exclusive), "
+            f"both between {FIRST_DAY} and {LAST_DAY}",
+        )
 
 
 def _jurisdiction(con: duckdb.DuckDBPyConnection, name: str) -> str:

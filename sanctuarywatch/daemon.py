@@ -404,14 +404,38 @@ def open_live(db: Path) -> duckdb.DuckDBPyConnection:
         ) from None
 
 
-def open_for_reading(db: Path) -> duckdb.DuckDBPyConnection:
-    """The live file when no one holds it, else the readers' snapshot (while a daemon runs)."""
+def open_for_reading(
+    db: Path, read_only: bool = False, files: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """The live file when no one holds it, else the readers' snapshot (while a daemon runs).
+
+    `files=False` is for SQL a user typed: it can then read the warehouse and nothing else
+    (see `deny_files`), on the live file and on the snapshot alike.
+    """
     try:
-        return warehouse.connect(db)
+        con = warehouse.connect(db, read_only=read_only)
     except ConfigError:
         if not snapshot_path(db).is_file():
             raise
-    return warehouse.connect(snapshot_path(db), read_only=True)
+        con = warehouse.connect(snapshot_path(db), read_only=True)
+    if not files:
+        deny_files(con)
+    return con
+
+
+def deny_files(con: duckdb.DuckDBPyConnection) -> None:
+    """No file or network access from SQL: read_text('/etc/passwd'), COPY ... TO over the
+    archive's manifest, ATTACH, INSTALL all fail; the warehouse's own tables and macros still
+    answer, and sorts still spill to the temp folder. The setting is then locked, so the SQL
+    cannot switch it back. It holds for the whole database instance, i.e. every connection of
+    this process to the same file, until the last one closes.
+
+    A user who opens the published snapshot with the duckdb CLI gets no such lock from us;
+    `SET enable_external_access = false; SET lock_configuration = true;` as the first
+    statements gives the same.
+    """
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 class JsonFormatter(logging.Formatter):

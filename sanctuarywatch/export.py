@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from .claims import Evaluation
+from .errors import ConfigError
 from .helpers import Figure
 
 FORMATS = ("csv", "parquet")
@@ -127,10 +128,16 @@ def to_arrow(result: Exportable) -> pa.Table:
 
 def _format(path: Path, fmt: str | None) -> str:
     """The format named, else the file's suffix: a wrong guess should fail loudly, not write CSV
-    into a .parquet file."""
+    into a .parquet file. Checked before anything is written or created."""
+    if path.is_dir():
+        raise ConfigError(str(path), "is a folder; expected a file name ending in .csv or .parquet")
     chosen = (fmt or path.suffix.lstrip(".")).lower()
     if chosen not in FORMATS:
-        raise ValueError(f"unknown export format {chosen!r} for {path}; use one of {FORMATS}")
+        raise ConfigError(
+            str(path),
+            f"unknown export format {chosen or '(no extension)'!r}; "
+            "expected a file name ending in .csv or .parquet",
+        )
     return chosen
 
 
@@ -138,8 +145,7 @@ def _copy_options(fmt: str) -> str:
     return "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
 
 
-def _target(path: str | Path) -> Path:
-    out = Path(path)
+def _target(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -150,11 +156,16 @@ def _literal(path: Path) -> str:
 
 def export(result: Exportable, path: str | Path, fmt: str | None = None) -> Path:
     """Write a helper's result (see `to_arrow`) as CSV or Parquet (by `fmt`, else the suffix)."""
+    kind = _format(Path(path), fmt)
+    return _write(to_arrow(result), Path(path), kind)
+
+
+def _write(rows: pa.Table | pa.RecordBatchReader, path: Path, kind: str) -> Path:
+    """COPY the rows to the file from a private in-memory database: the only place an export
+    touches the file system, so the caller's connection may have file access off."""
     out = _target(path)
-    kind = _format(out, fmt)
-    table = to_arrow(result)
     with duckdb.connect() as con:
-        con.register("export_result", table)
+        con.register("export_result", rows)
         con.execute(f"COPY export_result TO {_literal(out)} ({_copy_options(kind)})")
     return out
 
@@ -166,13 +177,12 @@ def export_query(
     params: Sequence[Any] | Mapping[str, Any] | None = None,
     fmt: str | None = None,
 ) -> Path:
-    """Write any query's result as CSV or Parquet with `COPY (sql) TO`, on the caller's
-    connection, so it sees the same warehouse (and macros) as the query would."""
-    out = _target(path)
-    kind = _format(out, fmt)
-    statement = f"COPY ({sql.strip().rstrip(';')}) TO {_literal(out)} ({_copy_options(kind)})"
-    if params is None:
-        con.execute(statement)
-    else:
-        con.execute(statement, params)
-    return out
+    """Write any query's result as CSV or Parquet. The query runs on the caller's connection,
+    so it sees the same warehouse (and macros); its rows stream as Arrow to `_write`, so the
+    query itself needs no file access (the CLI runs it with none: daemon.deny_files)."""
+    kind = _format(Path(path), fmt)
+    statements = duckdb.extract_statements(sql)
+    if [s.type for s in statements] != [duckdb.StatementType.SELECT]:
+        raise ConfigError("export", f"expected one SELECT query, found {sql!r}")
+    relation = con.sql(sql.strip().rstrip(";"), params=params)
+    return _write(relation.to_arrow_reader(), Path(path), kind)

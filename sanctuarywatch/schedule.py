@@ -26,16 +26,16 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from importlib import resources
+from math import inf
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import sources
+from . import schemas, sources
 from .errors import ConfigError
 
 CRON_ENV = "SANCTUARYWATCH_CRON"
@@ -125,7 +125,7 @@ def find_cron(option: str | os.PathLike[str] | None = None) -> Path:
 def load(path: str | os.PathLike[str] | None = None) -> Schedule:
     """Read and check cron.yaml and every job definition it names."""
     cron = find_cron(path)
-    data = _read_yaml(cron)
+    data = _read_yaml(cron, "schedule")
     _check_keys(cron, None, data, TOP_KEYS, "")
     defaults = data.get("defaults") or {}
     _check_keys(cron, None, defaults, SETTING_KEYS, "defaults.")
@@ -136,13 +136,10 @@ def load(path: str | os.PathLike[str] | None = None) -> Schedule:
     return Schedule(cron, jobs)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), f"not valid YAML: {exc}") from None
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    """UTF-8 YAML with no repeated key: a second `jobs: {daily: ...}` entry would otherwise
+    replace the first without a word (schemas.read_yaml)."""
+    data = schemas.read_yaml(path, what)
     if not isinstance(data, dict):
         raise ConfigError(str(path), "expected a mapping at the top level")
     return data
@@ -182,8 +179,10 @@ def _job(cron: Path, name: str, entry: Any, defaults: dict[str, Any]) -> Job:
     _check_options(cron, name, overrides, "options.")
     steps, claims = _definition(cron, name, definition, overrides)
     for key, value in settings.items():
-        if not isinstance(value, int | float) or value < 0:
-            raise ConfigError(str(cron), f"job {name!r}, key {key!r}: expected a number >= 0")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < inf:
+            raise ConfigError(
+                str(cron), f"job {name!r}, key {key!r}: expected a number >= 0, found {value!r}"
+            )
     return Job(name, schedule, timezone, steps, claims, definition, **settings)
 
 
@@ -199,7 +198,13 @@ def _zone(cron: Path, name: str, timezone: str) -> None:
 
 
 def _check_options(path: Path, job: str, options: Any, prefix: str) -> None:
+    """Known keys (named with the allowed ones), values of the right kind and range
+    (schemas.JobOptions: `page_size: abc` would be sent upstream), then start before end."""
     _check_keys(path, job, options, OPTION_KEYS, prefix)
+    problem = schemas.check_options(options)
+    if problem:
+        key, expected = problem
+        raise ConfigError(str(path), f"job {job!r}, key {prefix + key!r}: {expected}")
     try:
         make_options(options)
     except (ConfigError, TypeError, ValueError) as exc:
@@ -222,7 +227,7 @@ def _definition(
             f"job {job!r}, key 'run': unknown job definition {name!r} "
             f"(no {path}); definitions: {known}",
         )
-    data = _read_yaml(path)
+    data = _read_yaml(path, "job definition")
     _check_keys(path, job, data, DEFINITION_KEYS, "")
     listed = data.get("sources") or []
     if not isinstance(listed, list):
@@ -291,7 +296,10 @@ def make_trigger(schedule: str, zone: tzinfo) -> BaseTrigger:
             raise ValueError(
                 f"{schedule!r}, {name.replace('_', '-')} field {value!r}: {exc}"
             ) from None
-    return WallClockCronTrigger(**values, timezone=zone)
+    trigger = WallClockCronTrigger(**values, timezone=zone)
+    if trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=zone)) is None:
+        raise ValueError(f"{schedule!r} never fires: no day matches it (such as 31 February)")
+    return trigger
 
 
 def crontab_weekdays(spec: str) -> str:

@@ -60,8 +60,10 @@ def test_sources_shows_last_success_and_rows(demo_dir: Path) -> None:
 
 def test_db_option_and_environment_choose_the_file(tmp_path: Path, demo_dir: Path) -> None:
     target = tmp_path / "elsewhere.duckdb"
-    assert sw("--db", str(target), "sources", cwd=tmp_path).returncode == 0
-    assert target.exists()
+    missing = sw("--db", str(target), "sources", cwd=tmp_path)
+    assert missing.returncode == 1  # a command that only reads never makes a warehouse
+    assert missing.stderr.startswith(f"error: no warehouse at {target}: run `sanctuarywatch demo`")
+    assert not target.exists()
     by_env = sw(
         "sql",
         "SELECT count(*) FROM il_chicago_crimes",

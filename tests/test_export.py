@@ -14,9 +14,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from sanctuarywatch import chart, demo, export, helpers, warehouse
+from sanctuarywatch import chart, daemon, demo, export, helpers, warehouse
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.claims import Evaluation, evaluate_all
+from sanctuarywatch.errors import ConfigError
 
 CHICAGO = "agency:ILCPD0000"
 CUTOFF = date(2017, 8, 16)
@@ -134,6 +135,20 @@ def test_query_round_trip(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path, s
     assert _read(path) == demo_con.execute(sql, [CHICAGO, "murder"]).fetchall()
 
 
+def test_a_query_exports_from_a_connection_without_file_access(tmp_path: Path) -> None:
+    """The CLI runs the user's query with file access off (daemon.deny_files); the file is
+    written from a private connection, and the query itself can still reach no file."""
+    with duckdb.connect() as con:
+        daemon.deny_files(con)
+        path = export.export_query(con, "SELECT 42 AS n", tmp_path / "n.csv")
+        assert path.read_text(encoding="utf-8").split() == ["n", "42"]
+        with pytest.raises(duckdb.PermissionException):
+            export.export_query(con, f"SELECT * FROM '{path}'", tmp_path / "again.csv")
+        with pytest.raises(ConfigError, match="one SELECT"):
+            export.export_query(con, "CREATE TABLE t AS SELECT 1", tmp_path / "t.csv")
+    assert not (tmp_path / "again.csv").exists() and not (tmp_path / "t.csv").exists()
+
+
 def test_to_arrow(ytd: dict[str, helpers.Figure], evaluations: list[Evaluation]) -> None:
     table = export.to_arrow(ytd)
     assert isinstance(table, pa.Table)
@@ -146,8 +161,11 @@ def test_to_arrow(ytd: dict[str, helpers.Figure], evaluations: list[Evaluation])
 
 
 def test_bad_format_and_type(ytd: dict[str, helpers.Figure], tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unknown export format"):
-        export.export(ytd, tmp_path / "ytd.xlsx")
+    with pytest.raises(ConfigError, match="unknown export format 'xlsx'"):
+        export.export(ytd, tmp_path / "sub" / "ytd.xlsx")
+    assert not (tmp_path / "sub").exists()  # refused before anything is made
+    with pytest.raises(ConfigError, match="is a folder"):
+        export.export(ytd, tmp_path)
     with pytest.raises(TypeError, match="expected Figures"):
         export.to_arrow([1, 2])  # type: ignore[list-item]
     path = export.export(ytd, tmp_path / "ytd.data", fmt="parquet")

@@ -11,8 +11,8 @@ from conftest import FIXTURES
 
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.collect import collect
-from sanctuarywatch.errors import ConfigError, LayoutError
-from sanctuarywatch.http import HttpClient
+from sanctuarywatch.errors import ConfigError, LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import published_figures as src
 
@@ -85,3 +85,37 @@ def test_a_missing_user_file_is_a_config_error(
 ) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         _load(con, archive, path=[str(tmp_path / "nowhere.csv")])
+
+
+BUNDLED = src.bundled_path().read_text(encoding="utf-8").splitlines()
+ROW = BUNDLED[3]  # miami_dade_county_homicides_2016, 231 in 2016-01-01..2016-12-31
+
+
+@pytest.mark.parametrize(
+    ("row", "found"),
+    [
+        ("short,a,b", "the row stops before column 'measure'"),
+        (ROW + ",x", "1 more values than the header has columns"),
+        (ROW.replace(",231,", ",nan,"), "column 'value': expected a finite number, found 'nan'"),
+        (ROW.replace(",231,", ",-inf,"), "column 'value': expected a finite number"),
+        (ROW.replace(",231,", ",lots,"), "column 'value': expected a number, found 'lots'"),
+        (
+            ROW.replace("2016-01-01,2016-12-31", "2016-12-31,2016-01-01"),
+            "period_end 2016-01-01 is before period_start 2016-12-31",
+        ),
+        (ROW.replace("2017-02-01", "2017-02-30"), "column 'published_on': expected a date"),
+        (ROW.replace("2016-12-31", "2016-12-32"), "column 'period_end': expected a date"),
+    ],
+)
+def test_a_bad_row_is_refused_with_its_line(row: str, found: str) -> None:
+    fetched = Fetched(
+        src.SLUG,
+        "file:///figures.csv",
+        200,
+        "text/csv",
+        f"{BUNDLED[0]}\n{row}\n".encode(),
+        datetime(2026, 1, 1),
+    )
+    with pytest.raises(RecordError, match=r"in file:///figures\.csv, line 2: ") as caught:
+        src.parse(fetched, "figures")
+    assert found in str(caught.value)

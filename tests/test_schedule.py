@@ -86,7 +86,27 @@ def test_dates_in_options_become_dates(tmp_path: Path) -> None:
         (CRON.replace("15 7 * * *", "15 7 1 * 1"), DEFINITION, "'schedule'", "write two jobs"),
         (CRON + "    timezone: Mars/Olympus\n", DEFINITION, "'timezone'", "unknown time zone"),
         (CRON.replace("run: chicago", "run: nowhere"), DEFINITION, "'run'", "'nowhere'"),
-        (CRON.replace("mode: incremental", "mode: sometimes"), DEFINITION, "'options'", "mode"),
+        (
+            CRON.replace("mode: incremental", "mode: sometimes"),
+            DEFINITION,
+            "'options.mode'",
+            "expected one of 'incremental' or 'backfill', found 'sometimes'",
+        ),
+        (
+            CRON.replace("{mode: incremental}", "{page_size: abc}"),
+            DEFINITION,
+            "'options.page_size'",
+            "expected a whole number, found 'abc'",
+        ),
+        (CRON, DEFINITION.replace("1000", "0"), "'sources[1].page_size'", ">= 1, found 0"),
+        (
+            CRON.replace("mode: incremental", "repull_days: -3"),
+            DEFINITION,
+            "'options.repull_days'",
+            ">= 0, found -3",
+        ),
+        (CRON.replace("mode: incremental", "extra: 5"), DEFINITION, "'options.extra'", "mapping"),
+        (CRON.replace("15 7 * * *", "0 6 30 2 *"), DEFINITION, "'schedule'", "never fires"),
         (CRON.replace("mode:", "mdoe:"), DEFINITION, "'options.mdoe'", "unknown key"),
         (
             CRON,
@@ -108,6 +128,18 @@ def test_errors_name_the_file_the_job_and_the_key(
     assert f"key {key}" in message
     assert found in message
     assert str(tmp_path) in message  # cron.yaml or jobs/chicago.yaml
+
+
+def test_a_job_named_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cron.yaml, line 8: .*'daily' appears twice"):
+        schedule.load(write(tmp_path, CRON + CRON.split("jobs:\n")[1]))
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    path.write_bytes(CRON.replace("jobs:", "# caf\xe9\njobs:").encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"cron.yaml, line 3: .*expected UTF-8"):
+        schedule.load(path)
 
 
 def test_unknown_top_level_key_and_unknown_job(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import schemas
 from ..errors import ConfigError, LayoutError, RecordError
 from ..http import Fetched, HttpClient
 from . import Options, Page, PageIterator, State
@@ -88,7 +89,9 @@ def read_file(path: Path, at: datetime) -> Fetched:
 
 
 def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
-    """Rows as dicts; the header must have every column of the bundled file."""
+    """Rows as dicts; the header must have every column of the bundled file, and each row
+    fit schemas.FigureRow (a short row, `nan`, or a period that ends before it starts is
+    refused with its line, not loaded)."""
     try:
         text = fetched.body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -97,7 +100,13 @@ def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise LayoutError(SLUG, fetched.url, f"columns {', '.join(COLUMNS)}", f"{missing} missing")
-    rows = list(reader)
+    rows = []
+    for row in reader:
+        problem = schemas.check_figure(row)
+        if problem:
+            where = f"{fetched.url}, line {reader.line_num}"
+            raise RecordError(SLUG, where, str(row.get("figure_id")), problem)
+        rows.append(row)
     ids = [row["figure_id"] for row in rows]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:

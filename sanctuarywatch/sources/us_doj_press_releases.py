@@ -122,7 +122,7 @@ def envelope(fetched: Fetched) -> dict[str, Any]:
         data = json.loads(body)
         info = data["metadata"]["responseInfo"]
         data["metadata"]["resultset"]["pagesize"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # 10^6 nested [ too
         raise LayoutError(
             SLUG,
             fetched.url,
