@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -86,15 +85,6 @@ class Evaluation:
                 for caveat in figure.caveats:
                     seen.setdefault((caveat.kind, caveat.detail), caveat)
         return list(seen.values())
-
-    def _repr_html_(self) -> str:
-        """A notebook shows the verdict, the quote, why, and every figure with its caveats."""
-        rows = "".join(f.html_row() for check in self.checks for f in check.figures)
-        return (
-            f"<p><b>{escape(self.verdict)}</b>: {escape(self.claim.quote)} "
-            f"({escape(self.claim.said_by)}, {self.claim.said_on})</p>"
-            f"<p>{escape(self.reason)}</p><table>{rows}</table>"
-        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -349,19 +339,14 @@ def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         )
         figures.append(helpers.ratio(helpers.rate(a, pa), helpers.rate(b, pb)))
     basis = _basis(ctx, [a, b])
-    note = f" ({check['note']})" if check.get("note") else ""  # the reading, named
     if by_count.value is None:
-        why = "; ".join(
-            dict.fromkeys(c.detail for f in (a, b) for c in f.caveats if c.kind == "no_source")
-        )
-        missing = f"missing a side of {by_count.label}" + (f": {why}" if why else "")
-        return CheckResult("unverifiable", missing + note, figures, basis)
+        return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures, basis)
     partial = _partial(f"the ratio {by_count.value}", [a, b])
     if partial:
-        return CheckResult("unverifiable", partial + note, figures, basis)
+        return CheckResult("unverifiable", partial, figures, basis)
     verdict, reason = compare(by_count.value, check)
     rates = f"; by rates {figures[-1].value}" if "a_population" in check else ""
-    return CheckResult(verdict, f"ratio {reason}{rates}{note}", figures, basis)
+    return CheckResult(verdict, f"ratio {reason}{rates}", figures, basis)
 
 
 def _population_parity(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -622,12 +607,11 @@ def claim_sources(claim: Claim) -> set[str]:
                 "il_chicago_crimes",
                 "il_chicago_violence_victims",
                 "us_fbi_cde_agency_monthly",
-                "us_ucr_agency_monthly",
             }
         if "published" in text or check["kind"] == "arrest_share":
             found.add("published_figures")
         if "population" in text:
-            found |= {"us_census_population", "us_fbi_cde_agency_monthly", "us_ucr_agency_monthly"}
+            found |= {"us_census_population", "us_fbi_cde_agency_monthly"}
         if check["kind"] == "doj_named":
             found |= {"us_doj_press_releases", "us_doj_speeches"}
     return found
