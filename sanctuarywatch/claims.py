@@ -339,14 +339,19 @@ def _ratio(ctx: _Context, check: dict[str, Any]) -> CheckResult:
         )
         figures.append(helpers.ratio(helpers.rate(a, pa), helpers.rate(b, pb)))
     basis = _basis(ctx, [a, b])
+    note = f" ({check['note']})" if check.get("note") else ""  # the reading, named
     if by_count.value is None:
-        return CheckResult("unverifiable", f"missing a side of {by_count.label}", figures, basis)
+        why = "; ".join(
+            dict.fromkeys(c.detail for f in (a, b) for c in f.caveats if c.kind == "no_source")
+        )
+        missing = f"missing a side of {by_count.label}" + (f": {why}" if why else "")
+        return CheckResult("unverifiable", missing + note, figures, basis)
     partial = _partial(f"the ratio {by_count.value}", [a, b])
     if partial:
-        return CheckResult("unverifiable", partial, figures, basis)
+        return CheckResult("unverifiable", partial + note, figures, basis)
     verdict, reason = compare(by_count.value, check)
     rates = f"; by rates {figures[-1].value}" if "a_population" in check else ""
-    return CheckResult(verdict, f"ratio {reason}{rates}", figures, basis)
+    return CheckResult(verdict, f"ratio {reason}{rates}{note}", figures, basis)
 
 
 def _population_parity(ctx: _Context, check: dict[str, Any]) -> CheckResult:
@@ -607,11 +612,12 @@ def claim_sources(claim: Claim) -> set[str]:
                 "il_chicago_crimes",
                 "il_chicago_violence_victims",
                 "us_fbi_cde_agency_monthly",
+                "us_ucr_agency_monthly",
             }
         if "published" in text or check["kind"] == "arrest_share":
             found.add("published_figures")
         if "population" in text:
-            found |= {"us_census_population", "us_fbi_cde_agency_monthly"}
+            found |= {"us_census_population", "us_fbi_cde_agency_monthly", "us_ucr_agency_monthly"}
         if check["kind"] == "doj_named":
             found |= {"us_doj_press_releases", "us_doj_speeches"}
     return found

@@ -401,11 +401,8 @@ def test_a_month_without_a_count_makes_the_total_unknown_and_incomplete(
     assert whole.value == _cde_months(3, 4) and whole.caveats == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 17 finding: monthly_count counts the rows it finds, so a month the CDE "
-    "left out (or one after the data ends) is read as zero with no `incomplete` caveat",
-)
+# issue 17 finding, fixed by warehouse/044 (issue 19): monthly_count sums only the periods an
+# agency reported, so a month the CDE left out is a gap, never a zero.
 def test_a_month_missing_from_the_data_is_incomplete(
     db: tuple[duckdb.DuckDBPyConnection, Archive],
 ) -> None:

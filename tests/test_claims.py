@@ -3,6 +3,7 @@ the code, and each claim's verdict and caveats."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -94,8 +95,20 @@ def test_population_parity_and_which_population(loaded: duckdb.DuckDBPyConnectio
     county = helpers.population(loaded, "county:12086", 2017, vintage=2019)
     assert (chicago.value, county.value) == (2716450, 2713295)
     assert county.inputs["kind"] == "census" and county.inputs["vintage"] == 2019
-    served = helpers.population_for(loaded, "agency:FL0130000", 2017)
-    assert "jurisdiction_mismatch" in {c.kind for c in served.caveats}
+    served = helpers.population_for(loaded, "agency:FL0130000", 2017)  # its own (FBI UCR)
+    assert served.inputs["kind"] == "agency_served" and served.value == _ucr_population(2017)
+    assert "jurisdiction_mismatch" not in {c.kind for c in served.caveats}
+    beyond = helpers.population_for(loaded, "agency:FL0130000", 2019)  # no UCR year: the county
+    assert "jurisdiction_mismatch" in {c.kind for c in beyond.caveats}
+
+
+def _ucr_population(year: int) -> int:
+    """MDPD's population served in `year`, read from the saved UCR file."""
+    path = Path(__file__).parent / "fixtures" / "us_ucr_agency_monthly"
+    with (path / "FL01300_miami_dade_pd_2014_2018.csv").open(newline="") as handle:
+        return next(
+            int(r["population"]) for r in csv.DictReader(handle) if r["year"][:4] == str(year)
+        )
 
 
 def test_half_year_ratio_is_flagged(ledger: dict[str, claims.Evaluation]) -> None:
@@ -109,6 +122,58 @@ def test_half_year_ratio_is_flagged(ledger: dict[str, claims.Evaluation]) -> Non
     assert ev.verdict == "supported"
 
 
+UCR = Path(__file__).parent / "fixtures" / "us_ucr_agency_monthly"
+
+
+def _ucr_murders(name: str, first: str, end: str) -> int:
+    """Murders in a saved UCR file over months [first, end), each month once."""
+    with (UCR / name).open(newline="") as handle:
+        months = {r["year"]: int(r["actual_murder"]) for r in csv.DictReader(handle)}
+    return sum(n for month, n in months.items() if first <= month < end)
+
+
+def test_each_miami_dade_reading_of_the_ratio(ledger: dict[str, claims.Evaluation]) -> None:
+    """County (FDLE), MDPD and City of Miami: each reading's own counts over the windows it
+    supports; the half-years of annual reporters are refused with the reason."""
+    ev = ledger["chicago-vs-miami-ratio"]
+    _county, mdpd_h1, mdpd, miami_h1, miami = ev.checks
+    mdpd_2017 = _ucr_murders("FL01300_miami_dade_pd_2014_2018.csv", "2017-01", "2018-01")
+    miami_2017 = _ucr_murders("FL01306_miami_pd_2014_2018.csv", "2017-01", "2018-01")
+    for check, b in ((mdpd, mdpd_2017), (miami, miami_2017)):
+        chicago, side, ratio = check.figures[:3]
+        assert side.value == b and ratio.value == round(chicago.value / b, 2)
+        assert check.verdict == ("supported" if chicago.value / b > 3 else "contradicted")
+    for check, name in ((mdpd_h1, "Miami-Dade Police Department"), (miami_h1, "Miami Police")):
+        assert check.verdict == "unverifiable" and check.figures[1].value is None
+        assert f"{name}" in check.reason and "2017 as one annual total" in check.reason
+    for reading in (
+        "reading 1, Miami-Dade County",
+        "reading 2, the Miami-Dade Police",
+        "reading 3",
+    ):
+        assert reading in ev.reason
+    rates = miami.figures[3]
+    assert rates.value is not None and rates.value < 3  # the City by rates: not three times
+
+
+def test_baltimore_and_new_orleans_per_city_and_window(
+    ledger: dict[str, claims.Evaluation],
+) -> None:
+    ev = ledger["baltimore-new-orleans-spike"]
+    files = ["MDBPD00_baltimore_pd_2014_2018.csv"] * 2 + [
+        "LANPD00_new_orleans_pd_2014_2018.csv"
+    ] * 2
+    windows = [
+        ("2017-01", "2017-08", "2016-01", "2016-08"),
+        ("2016-01", "2017-01", "2015-01", "2016-01"),
+    ]
+    for check, name, (a, b, c, d) in zip(ev.checks, files, windows * 2, strict=True):
+        new, old = _ucr_murders(name, a, b), _ucr_murders(name, c, d)
+        change = round(100 * (new - old) / old, 1)
+        assert check.figures[0].value == change
+        assert check.verdict == ("supported" if change > 10 else "contradicted")
+
+
 def test_arrest_flag_share_states_its_definition(loaded: duckdb.DuckDBPyConnection) -> None:
     figure = helpers.arrest_share(loaded, CPD, 2016)
     assert (figure.inputs["victims"], figure.inputs["with_arrest"]) == (786, 282)
@@ -119,11 +184,17 @@ def test_arrest_flag_share_states_its_definition(loaded: duckdb.DuckDBPyConnecti
 EXPECTED = {
     "population-parity": ("supported", {"jurisdiction_mismatch"}),
     "chicago-murders-ytd": ("supported", set()),
-    "chicago-vs-miami-ratio": ("supported", {"jurisdiction_mismatch", "publication"}),
+    # the county, MDPD and the City of Miami readings: no_source from the half-years that
+    # the annual reporters cannot give, definition from the FBI's murder beside IUCR 0110
+    "chicago-vs-miami-ratio": (
+        "supported",
+        {"definition", "jurisdiction_mismatch", "no_source", "publication"},
+    ),
     "july4-weekend-chicago": ("supported", {"no_source", "publication"}),
     "july4-weekend-miami-zero": ("unverifiable", set()),
     "mcca-midyear-2017": ("unverifiable", {"publication"}),  # the claimant's own figures
-    "mdpd-ytd-change": ("unverifiable", {"no_source", "publication"}),  # the AP restating itself
+    # MDPD's FBI returns are annual: no January-August count (the AP restates itself)
+    "mdpd-ytd-change": ("unverifiable", {"approximated", "no_source", "publication"}),
     "miami-bucks-trend": ("contradicted", {"publication"}),
     "chicago-shootings-down": ("supported", {"no_source", "publication"}),
     "dnainfo-437": ("supported", set()),
@@ -135,7 +206,7 @@ EXPECTED = {
     "byrne-jag-480k": ("supported", {"publication"}),
     "psp-letters": ("unverifiable", set()),
     "miami-policy-reversal": ("supported", set()),
-    "baltimore-new-orleans-spike": ("unverifiable", set()),
+    "baltimore-new-orleans-spike": ("mixed", {"definition"}),  # Baltimore YTD only
 }
 
 
