@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import FIXTURES, TESTS, fetched, load_json
 
-from sanctuarywatch import fbi_cde
+from sanctuarywatch import fbi_cde, helpers
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.collect import collect
 from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
@@ -211,3 +211,49 @@ def test_a_rejected_key_fails_without_showing_it(
 
 def _cassette_text() -> str:
     return "".join(path.read_text() for path in Path(CASSETTES).glob("*.yaml"))
+
+
+def _load_series(
+    con: duckdb.DuckDBPyConnection, archive: Archive, months: dict[str, int | None]
+) -> None:
+    """The real 2024 answer with its offense months replaced (a different reporting pattern)."""
+    body = load_json(SAMPLE)
+    body["offenses"]["actuals"]["Chicago Police Department Offenses"].update(months)
+    with HttpClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=body))) as c:
+        collect(con, archive, c, src.SLUG, _options(f"{LOOPBACK}/LATEST"))
+
+
+def _pattern(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute(
+        "SELECT pattern FROM agency_reporting_patterns WHERE source = ? AND year = 2024", [src.SLUG]
+    ).fetchone()
+    return str(row[0]) if row else "none"
+
+
+def test_an_annual_total_in_december_is_detected_and_never_split(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    real = load_json(SAMPLE)["offenses"]["actuals"]["Chicago Police Department Offenses"]
+    total = sum(real.values())
+    _load_series(con, archive, {f"{m:02d}-2024": 0 for m in range(1, 12)} | {"12-2024": total})
+    assert _pattern(con) == "annual"
+    year = helpers.count(
+        con, "agency:ILCPD0000", "violent_crime", date(2024, 1, 1), date(2025, 1, 1)
+    )
+    part = helpers.count(
+        con, "agency:ILCPD0000", "violent_crime", date(2024, 1, 1), date(2024, 9, 1)
+    )
+    assert year.value == total and part.value is None
+    assert any("reported 2024 as one annual total" in c.detail for c in part.caveats)
+
+
+def test_half_years_with_null_months_between_are_detected(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    real = load_json(SAMPLE)["offenses"]["actuals"]["Chicago Police Department Offenses"]
+    first = sum(real[f"{m:02d}-2024"] for m in range(1, 7))
+    months: dict[str, int | None] = {f"{m:02d}-2024": None for m in range(1, 13)}
+    _load_series(con, archive, months | {"06-2024": first, "12-2024": 1})
+    assert _pattern(con) == "half_yearly"
+    h1 = helpers.count(con, "agency:ILCPD0000", "violent_crime", date(2024, 1, 1), date(2024, 7, 1))
+    assert h1.value == first and h1.caveats == []

@@ -14,6 +14,11 @@ Notes (dated, from SOURCES.md and the real 2024 Chicago PD response, refresh 202
 - The latest month can be partial: months not over before `cde_properties.last_refresh_date`
   (or after `max_data_date`) are dropped; a later run loads them once complete.
 - Negative counts are corrections and stay as published; revisions become new versions.
+- Not every agency reports by month (2026-12, issue 19): the Miami-Dade Police Department
+  sends one annual total, booked in December. warehouse/044 reads each agency-year's pattern
+  from the loaded months (null: not reported; a year whose only non-zero month is December:
+  annual; June and December: half-yearly), as for us_ucr_agency_monthly, and the helpers never
+  sum months of a year that was not reported by month.
 - Options: extra["agencies"] (ORIs), extra["offenses"] (CDE codes), extra["host"].
 """
 
