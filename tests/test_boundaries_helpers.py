@@ -403,13 +403,20 @@ def test_a_month_without_a_count_makes_the_total_unknown_and_incomplete(
 
 # issue 17 finding, fixed by warehouse/044 (issue 19): monthly_count sums only the periods an
 # agency reported, so a month the CDE left out is a gap, never a zero.
+@pytest.mark.parametrize(
+    ("start", "end", "caveat"),
+    [
+        (date(2024, 1, 1), date(2024, 4, 1), "1 of 3 months have no data"),  # left out
+        (date(2024, 11, 1), date(2025, 3, 1), "2 of 4 months have no data"),  # past the data
+    ],
+)
 def test_a_month_missing_from_the_data_is_incomplete(
-    db: tuple[duckdb.DuckDBPyConnection, Archive],
+    db: tuple[duckdb.DuckDBPyConnection, Archive], start: date, end: date, caveat: str
 ) -> None:
     con, archive = db
     load_monthly(con, archive, drop=["02-2024"])
-    figure = helpers.count(con, CPD, "violent_crime", date(2024, 1, 1), date(2024, 4, 1))
-    assert "incomplete" in _kinds(figure)
+    figure = helpers.count(con, CPD, "violent_crime", start, end)
+    assert figure.value is None and figure.caveats == [Caveat("incomplete", caveat)]
 
 
 def test_no_incident_and_no_monthly_data_is_no_source(con: duckdb.DuckDBPyConnection) -> None:
