@@ -59,7 +59,9 @@ def test_chart_is_a_png(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> 
     path = chart.ytd_chart(demo_con, CUTOFF, tmp_path / "sub" / "ytd.png")
     data = path.read_bytes()
     assert len(data) > 20_000
-    assert _png_size(data) == (900, 480)  # one panel: Chicago, the one incident-level source
+    # one panel each: Chicago (incident-level) and the four agencies known from FBI returns
+    panels = 1 + len(chart.periodic_jurisdictions(demo_con, (2016, 2017)))
+    assert panels == 5 and _png_size(data) == (900, 480 * panels)
 
 
 def test_chart_curves_read_the_helpers_counts(

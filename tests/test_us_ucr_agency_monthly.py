@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, fetched
 
-from sanctuarywatch import helpers, warehouse
+from sanctuarywatch import chart, helpers, warehouse
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.collect import collect
 from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
@@ -298,3 +298,24 @@ def test_the_sql_macro_gives_the_same_answer(loaded: duckdb.DuckDBPyConnection) 
         [MDPD],
     ).fetchone()
     assert row == (_murders("FL0130000", date(2017, 1, 1), date(2018, 1, 1)), True)
+
+
+def test_the_chart_draws_reported_periods_never_fake_months(
+    loaded: duckdb.DuckDBPyConnection,
+) -> None:
+    mdpd = chart.periods(loaded, MDPD, "murder", 2016)
+    total = _murders("FL0130000", date(2016, 1, 1), date(2017, 1, 1))
+    assert mdpd == [chart.Period(date(2016, 1, 1), date(2017, 1, 1), total, "annual")]
+    halves = chart.periods(loaded, MIAMI, "murder", 2016)
+    assert [(p.start.month, p.end, p.count) for p in halves] == [
+        (1, date(2016, 7, 1), _murders("FL0130600", date(2016, 6, 1), date(2016, 7, 1))),
+        (7, date(2017, 1, 1), _murders("FL0130600", date(2016, 12, 1), date(2017, 1, 1))),
+    ]
+    cutoff = date(2017, 8, 16)
+    text = chart._at_cutoff(chart.periods(loaded, MDPD, "murder", 2017), cutoff, False)
+    assert text == "2017: Jan-Dec is one annual total, not reported by month"
+    baltimore = chart.periods(loaded, "agency:MDBPD0000", "murder", 2017)
+    assert len(baltimore) == 12 and chart._at_cutoff(baltimore, cutoff, False) == (
+        f"2017: {_murders('MDBPD0000', date(2017, 1, 1), date(2017, 8, 1)):,} to Jul 31 "
+        "(whole reported periods)"
+    )
