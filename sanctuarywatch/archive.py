@@ -25,7 +25,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -261,6 +261,7 @@ def _nearest(items: Iterable[Entry | str]) -> Entry | None:
 
 
 ARCHIVE_TIME_HEADER = "X-Archive-Fetched-At"
+CITED_AS_HEADER = "X-Archive-Cited-As"
 
 
 class ArchiveTransport(httpx.BaseTransport):
@@ -274,14 +275,27 @@ class ArchiveTransport(httpx.BaseTransport):
 
     replays_archive = True
 
-    def __init__(self, *archives: Archive) -> None:
+    def __init__(self, *archives: Archive, cited_as: Mapping[str, str] | None = None) -> None:
+        """`cited_as` maps the prefix of URLs as recorded (a loopback server standing in for
+        an upstream) to the upstream URL it stands for: responses then carry the upstream
+        URL (`CITED_AS_HEADER`), so what is stored cites the publisher, and requests made to
+        the upstream URL are answered from the recording."""
         self.entries: dict[str, tuple[Archive, Entry]] = {}
+        self.cited_as = dict(cited_as or {})
         for archive in archives:
             for entry in archive.entries():
                 self.entries[redact_url(entry.url)] = (archive, entry)
 
+    def cite(self, recorded: str) -> str:
+        """The upstream URL a recorded one stands for (itself when none is known)."""
+        return _swap_prefix(recorded, self.cited_as)
+
+    def _recorded(self, url: str) -> str:
+        return _swap_prefix(url, {cited: recorded for recorded, cited in self.cited_as.items()})
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        found = self.entries.get(redact_url(request.url))
+        url = redact_url(request.url)
+        found = self.entries.get(url) or self.entries.get(self._recorded(url))
         if found is None:
             body = json.dumps(
                 {"error": True, "message": f"not in the archive: {redact_url(request.url)}"}
@@ -296,5 +310,13 @@ class ArchiveTransport(httpx.BaseTransport):
             headers={
                 "content-type": entry.content_type,
                 ARCHIVE_TIME_HEADER: entry.fetched_at.isoformat(),
+                CITED_AS_HEADER: self.cite(entry.url),
             },
         )
+
+
+def _swap_prefix(url: str, prefixes: Mapping[str, str]) -> str:
+    for old, new in prefixes.items():
+        if url.startswith(old):
+            return new + url[len(old) :]
+    return url

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,15 @@ class Evaluation:
                 for caveat in figure.caveats:
                     seen.setdefault((caveat.kind, caveat.detail), caveat)
         return list(seen.values())
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the verdict, the quote, why, and every figure with its caveats."""
+        rows = "".join(f.html_row() for check in self.checks for f in check.figures)
+        return (
+            f"<p><b>{escape(self.verdict)}</b>: {escape(self.claim.quote)} "
+            f"({escape(self.claim.said_by)}, {self.claim.said_on})</p>"
+            f"<p>{escape(self.reason)}</p><table>{rows}</table>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

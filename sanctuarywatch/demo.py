@@ -22,6 +22,21 @@ from .http import HttpClient
 from .sources import Options
 
 RECORDING_HOST = "http://127.0.0.1:8765"
+# What each recorded path stands for upstream, so the warehouse and the report cite the
+# publisher, never the loopback server the archive was recorded on. The 2017 city estimates
+# came from an American FactFinder export (AFF was retired in 2020; the table id is its URL).
+CITED_AS = {
+    f"{RECORDING_HOST}/resource/": "https://data.cityofchicago.org/resource/",
+    f"{RECORDING_HOST}/programs-surveys/": "https://www2.census.gov/programs-surveys/",
+    f"{RECORDING_HOST}/aff/PEP_2017_PEPANNRSIP.US12A.csv": (
+        "https://factfinder.census.gov/bkmk/table/1.0/en/PEP/2017/PEPANNRSIP.US12A"
+    ),
+    f"{RECORDING_HOST}/api/": "https://www.justice.gov/api/",
+    f"{RECORDING_HOST}/news/": "https://www.justice.gov/news/",
+    f"{RECORDING_HOST}/opa/": "https://www.justice.gov/opa/",
+    f"{RECORDING_HOST}/LATEST/": "https://cde.ucr.cjis.gov/LATEST/",
+    f"{RECORDING_HOST}/jacobkap/": "https://raw.githubusercontent.com/jacobkap/",
+}
 
 # Kaplan's per-agency files at the commits the shared extracts were copied from
 UCR_FILES = {
@@ -135,7 +150,7 @@ def bundled_archives() -> list[Archive]:
 
 def run(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[RunResult]:
     """Replay every step of the plan into `con`, archiving responses in `archive`."""
-    replay = ArchiveTransport(*bundled_archives())
+    replay = ArchiveTransport(*bundled_archives(), cited_as=CITED_AS)
     results = []
     with HttpClient(transport=replay) as client:
         for step in PLAN:

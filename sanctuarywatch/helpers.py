@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from html import escape
 from typing import Any
 
 import duckdb
@@ -28,7 +29,9 @@ EARLY_YEAR_DAYS = 60
 class Caveat:
     """A structured reason to read a figure with care."""
 
-    kind: str  # jurisdiction_mismatch | definition | approximated | incomplete | publication | no_source | early_year
+    # jurisdiction_mismatch | definition | approximated | incomplete | publication | no_source
+    # | early_year
+    kind: str
     detail: str
 
 
@@ -45,6 +48,19 @@ class Figure:
     def to_dict(self) -> dict[str, Any]:
         plain: dict[str, Any] = json.loads(json.dumps(asdict(self), default=str))
         return plain
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the value with its label and caveats, not a dataclass dump."""
+        return f"<table>{self.html_row()}</table>"
+
+    def html_row(self) -> str:
+        """One table row: label, value, caveats (kinds in bold)."""
+        value = "no value" if self.value is None else f"{self.value:,}"
+        caveats = "<br>".join(f"<b>{escape(c.kind)}</b> {escape(c.detail)}" for c in self.caveats)
+        return (
+            f"<tr><td>{escape(self.label)}</td><td style='text-align:right'>{value}</td>"
+            f"<td>{caveats}</td></tr>"
+        )
 
 
 KnownOn = date | datetime | None
@@ -65,8 +81,8 @@ def _evidence(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], shas: list[str] | None
 ) -> dict[str, Any]:
     rows = con.execute(
-        "SELECT DISTINCT source, url, fetched_at FROM raw_responses WHERE sha256 IN (SELECT unnest(?)) "
-        "ORDER BY fetched_at LIMIT 50",
+        "SELECT DISTINCT source, url, fetched_at FROM raw_responses "
+        "WHERE sha256 IN (SELECT unnest(?)) ORDER BY fetched_at LIMIT 50",
         [shas or []],
     ).fetchall()
     return {
@@ -437,8 +453,8 @@ def arrest_share(
 def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: KnownOn = None) -> Figure:
     """A figure that exists only in a publication, with who published it and where."""
     sql = (
-        "SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, raw_sha256 "
-        "FROM published_figures_as_of(?) WHERE figure_id = ?"
+        "SELECT value, unit, reporting_body, jurisdiction, publication_url, published_on, note, "
+        "raw_sha256 FROM published_figures_as_of(?) WHERE figure_id = ?"
     )
     row = con.execute(sql, [_as_of(known_on), figure_id]).fetchone()
     if row is None:
@@ -467,7 +483,9 @@ def published(con: duckdb.DuckDBPyConnection, figure_id: str, known_on: KnownOn 
             f"published by {body} on {on}, not computed from data" + (f"; {note}" if note else ""),
         )
     )
-    figure.evidence.append(_evidence(con, sql, [figure_id], [sha]))
+    evidence = _evidence(con, sql, [figure_id], [sha])
+    evidence["publication"] = {"url": url, "published_on": str(on), "by": body}
+    figure.evidence.append(evidence)
     return figure
 
 
@@ -494,7 +512,8 @@ def population_for(
     area.caveats.append(
         Caveat(
             "jurisdiction_mismatch" if row[1] == "serves_part" else "definition",
-            f"{jurisdiction} {'serves only part of' if row[1] == 'serves_part' else 'serves'} {row[0]}: "
+            f"{jurisdiction} {'serves only part of' if row[1] == 'serves_part' else 'serves'} "
+            f"{row[0]}: "
             f"its counts are set against the population of {area.inputs.get('name', row[0])}",
         )
     )

@@ -398,7 +398,7 @@ class HttpClient:
         self.bytes_received += len(body)
         fetched = Fetched(
             source=source,
-            url=shown,
+            url=self._cited(response, shown),
             status=response.status_code,
             content_type=response.headers.get("content-type", ""),
             body=body,
@@ -407,6 +407,12 @@ class HttpClient:
         )
         _check_answer(fetched)
         return fetched
+
+    def _cited(self, response: httpx.Response, shown: str) -> str:
+        """The URL to keep: the one asked; or, replaying a recording made on a stand-in
+        server, the upstream URL the recording stands for (see archive.ArchiveTransport)."""
+        cited = response.headers.get("x-archive-cited-as")
+        return redact_url(cited) if self._replaying and cited else shown
 
     def _fetch_time(self, response: httpx.Response) -> datetime:
         """Now; or, when replaying an archive, when the capture was originally made."""

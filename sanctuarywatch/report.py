@@ -178,6 +178,13 @@ def _evidence(figure: Figure) -> str:
         parts.append(f'<pre class="sql">{_e(item.get("sql", ""))}</pre>')
         if item.get("params"):
             parts.append(f'<p class="meta">parameters: <code>{_e(item["params"])}</code></p>')
+        publication = item.get("publication") or {}
+        if publication.get("url"):
+            parts.append(
+                f'<p class="publication">Published by {_e(publication.get("by", ""))} on '
+                f'{_e(publication.get("published_on", ""))}: <a href="{_e(publication["url"])}">'
+                f"{_e(publication['url'])}</a></p>"
+            )
         responses = item.get("responses") or []
         if responses:
             parts.append(f'<ul class="responses">{"".join(map(_response, responses))}</ul>')

@@ -452,3 +452,12 @@ def test_an_arrest_share_over_part_of_a_year_decides_nothing(
     claim = replace(bundled("chicago-clearance"), checks=bundled("chicago-clearance").checks[:1])
     ev = claims.evaluate(con, claim)
     assert ev.verdict == "unverifiable" and "is partial" in ev.reason
+
+
+def test_notebooks_show_figures_and_evaluations(demo_con: duckdb.DuckDBPyConnection) -> None:
+    ev = claims.evaluate(demo_con, bundled("chicago-vs-miami-ratio"))
+    html = ev._repr_html_()
+    assert ev.verdict in html and "more than three times" in html.replace("&quot;", '"')
+    for figure in (f for check in ev.checks for f in check.figures):
+        assert figure.label.replace("&", "&amp;") in figure._repr_html_()
+    assert "jurisdiction_mismatch" in html

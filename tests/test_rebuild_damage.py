@@ -219,7 +219,9 @@ def test_a_torn_last_manifest_line_is_not_damage(
 ) -> None:
     """A kill mid-write leaves a last line without its newline; that run never committed."""
     con, archive = site
+    whole = len(list(archive.entries()))
+    rows = con.execute(f"SELECT count(*) FROM {CHICAGO}").fetchone()
     with archive.manifest.open("a", encoding="utf-8") as out:
         out.write('{"bytes": 12, "content_type": "applic')
-    assert len(list(archive.entries())) == 18
-    assert rebuild(con, archive)[CHICAGO].rows_after == 8922
+    assert len(list(archive.entries())) == whole
+    assert (rebuild(con, archive)[CHICAGO].rows_after,) == rows

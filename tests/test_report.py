@@ -305,3 +305,15 @@ def test_readable_at_phone_and_desktop_widths(
 def test_contents_list_quotes_not_ids(static: BeautifulSoup, evaluations: list[Evaluation]) -> None:
     entries = [a.get_text() for a in static.select("ol.toc a")]
     assert entries == [ev.claim.quote for ev in evaluations]
+
+
+def test_nothing_points_at_a_local_machine(report_path: Path, static: BeautifulSoup) -> None:
+    """Evidence cites publishers: the demo's loopback recordings stand for upstream URLs,
+    and published figures link to their publications."""
+    page = report_path.read_text(encoding="utf-8")
+    for local in ("127.0.0.1", "localhost", "file:///", str(Path.home()), "/work/", "/tmp/"):
+        assert local not in page, local
+    links = {str(a["href"]) for a in static.select("ul.responses a, p.publication a")}
+    hosts = {link.split("/")[2] for link in links}
+    assert {"data.cityofchicago.org", "www2.census.gov"} <= hosts
+    assert any(a.get_text().startswith("http") for a in static.select("p.publication a"))

@@ -85,7 +85,13 @@ def read_file(path: Path, at: datetime) -> Fetched:
         body = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), f"cannot read published figures: {exc.strerror}") from None
-    return Fetched(SLUG, path.resolve().as_uri(), 200, "text/csv", body, at)
+    return Fetched(SLUG, _cited(path), 200, "text/csv", body, at)
+
+
+def _cited(path: Path) -> str:
+    """The bundled file by its place in the package (no machine's folders in the warehouse
+    or the report: each figure links to its publication); a user's file by its own path."""
+    return URL if path.resolve() == bundled_path().resolve() else path.resolve().as_uri()
 
 
 def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
