@@ -88,9 +88,10 @@ def _query_error(what: str, args: argparse.Namespace, exc: duckdb.Error) -> str:
 
 
 def _warehouse_error(path: Path, exc: duckdb.Error) -> str:
-    """A DuckDB failure outside a user's query: an I/O error means the file is damaged."""
+    """A DuckDB failure outside a user's query: an I/O error (also one met while committing)
+    means the file is damaged."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, duckdb.IOException):
+    if isinstance(exc, duckdb.IOException) or "Could not read enough bytes" in first:
         return (
             f"warehouse {path} cannot be read ({first}): the file is damaged or truncated; "
             "move it aside, and `sanctuarywatch rebuild` reloads it from the raw archive"

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from sanctuarywatch import cli, daemon, demo, warehouse
-from sanctuarywatch.archive import Archive
+from sanctuarywatch.archive import ARCHIVE_ENV, Archive
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import Fetched
 from sanctuarywatch.sources import published_figures, us_doj_press_releases
@@ -147,7 +147,7 @@ CASES: dict[str, Case] = {
             "sources": ["sources"],
             "report": ["report", "--out", "r.html"],
             "sql": ["sql", "SELECT max(title) FROM us_doj_press_releases"],
-            "rebuild": ["rebuild"],
+            "rebuild": ["rebuild"],  # from the demo's raw archive ($SANCTUARYWATCH_ARCHIVE)
         }.items()
     },
 }  # fmt: skip
@@ -155,21 +155,39 @@ CASES: dict[str, Case] = {
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo warehouse as a file, and a copy of it cut short at 4 MB."""
+    """The demo warehouse as a file, and a copy of it cut short."""
     where = tmp_path_factory.mktemp("warehouse")
     path = where / "sanctuarywatch.duckdb"
     con = warehouse.connect(path)
     demo.run(con, Archive.beside(path))
     con.close()
-    (where / "truncated.duckdb").write_bytes(path.read_bytes()[:4_000_000])
+    (where / "truncated.duckdb").write_bytes(shortest_that_opens(path.read_bytes(), where))
     return path
+
+
+def shortest_that_opens(data: bytes, where: Path) -> bytes:
+    """The shortest prefix (in steps of 5%) that DuckDB still opens: the catalog is there and
+    most data blocks are not, so commands fail mid-query (an open that fails was always a
+    clean error)."""
+    probe, kept = where / "probe.duckdb", data
+    for percent in range(90, 0, -5):
+        candidate = data[: len(data) * percent // 100]
+        probe.write_bytes(candidate)
+        try:
+            duckdb.connect(str(probe), read_only=True).close()
+        except duckdb.Error:
+            break
+        kept = candidate
+    probe.unlink()
+    return kept
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in ("DB", "CLAIMS", "CRON", "PUBLISHED_FIGURES", "REPLAY"):
+    for name in ("DB", "CLAIMS", "CRON", "PUBLISHED_FIGURES", "REPLAY", "ARCHIVE"):
         monkeypatch.delenv(f"SANCTUARYWATCH_{name}", raising=False)
     monkeypatch.setenv(warehouse.DB_ENV, str(demo_db))
+    monkeypatch.setenv(ARCHIVE_ENV, str(Archive.beside(demo_db).root))
     shutil.copy(demo_db.with_name("truncated.duckdb"), tmp_path / "truncated.duckdb")
     monkeypatch.chdir(tmp_path)
     yield tmp_path
