@@ -447,7 +447,8 @@ class Stage:
         on = self.same_key
         versions = f"{self.table}_versions"
         self.counts.unchanged += self._count(
-            f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, s.observed_at) "
+            f"UPDATE {versions} v SET last_observed_at = greatest(v.last_observed_at, "
+            f"s.observed_at) "
             f"FROM {staged} s WHERE {on} AND v.valid_to IS NULL AND v.record_hash = s.record_hash"
         )
         closed = self._count(

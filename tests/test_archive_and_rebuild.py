@@ -29,7 +29,8 @@ def _replay_chicago(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
 
 def _snapshot(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     return con.execute(
-        "SELECT id, record_hash, valid_from, valid_to, first_observed_at, last_observed_at, raw_sha256 "
+        "SELECT id, record_hash, valid_from, valid_to, first_observed_at, last_observed_at, "
+        "raw_sha256 "
         "FROM il_chicago_crimes_versions ORDER BY id"
     ).fetchall()
 

@@ -58,7 +58,8 @@ def test_july_4_weekend_window(loaded: duckdb.DuckDBPyConnection) -> None:
 
 def test_the_same_answer_from_sql(loaded: duckdb.DuckDBPyConnection) -> None:
     row = loaded.execute(
-        "SELECT n FROM incident_count('agency:ILCPD0000', 'murder', '2017-01-01', '2017-08-17', 'infinity')"
+        "SELECT n FROM incident_count('agency:ILCPD0000', 'murder', '2017-01-01', '2017-08-17', "
+        "'infinity')"
     ).fetchone()
     assert row == (
         helpers.count(loaded, "place:1714000", "murder", date(2017, 1, 1), date(2017, 8, 17)).value,
@@ -253,9 +254,12 @@ def test_registered_user_claims_and_history_of_verdicts(
     what moved."""
     mine = tmp_path / "mine.yaml"
     mine.write_text(
-        "claims:\n  - id: at-least-447\n    quote: at least 447 murders by Aug 16\n    said_by: a user\n"
-        "    said_on: 2017-08-16\n    article: none\n    stated: '>= 447'\n    comparison: murders YTD\n"
-        "    checks:\n      - {kind: count, jurisdiction: agency:ILCPD0000, offense: murder, start: 2017-01-01,"
+        "claims:\n  - id: at-least-447\n    quote: at least 447 murders by Aug 16\n    said_by: a "
+        "user\n"
+        "    said_on: 2017-08-16\n    article: none\n    stated: '>= 447'\n    comparison: "
+        "murders YTD\n"
+        "    checks:\n      - "
+        "{kind: count, jurisdiction: agency:ILCPD0000, offense: murder, start: 2017-01-01,"
         " through: 2017-08-16, stated: 447, relation: at_least}\n"
     )
     monkeypatch.setenv(claims.CLAIMS_ENV, str(mine))
@@ -265,7 +269,8 @@ def test_registered_user_claims_and_history_of_verdicts(
     assert claims.evaluate_all(con, ledger)[0].verdict == "supported"
     revised = json.loads(
         con.execute(
-            "SELECT to_json(list(t)) FROM (SELECT * EXCLUDE (occurred_at, record_hash, valid_from, valid_to, "
+            "SELECT to_json(list(t)) FROM (SELECT * EXCLUDE (occurred_at, record_hash, "
+            "valid_from, valid_to, "
             "first_observed_at, last_observed_at, source, source_url, raw_sha256, run_id) "
             "FROM il_chicago_crimes WHERE id = 23330) t"
         ).fetchone()[0]

@@ -300,7 +300,8 @@ def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_
     assert (revised.counts.changed, revised.counts.new) == (1, 0)
     assert _murders(con, 2017) == 446
     versions = con.execute(
-        "SELECT iucr, valid_to IS NULL FROM il_chicago_crimes_versions WHERE id = 23330 ORDER BY valid_from"
+        "SELECT iucr, valid_to IS NULL FROM il_chicago_crimes_versions WHERE id = 23330 ORDER BY "
+        "valid_from"
     ).fetchall()
     assert versions == [("0110", False), ("0130", True)]
     as_of = con.execute(

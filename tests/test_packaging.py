@@ -49,7 +49,8 @@ def test_the_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sanctuarywatch, sys; assert 'site' in sanctuarywatch.__file__, sanctuarywatch.__file__;"
+            "import sanctuarywatch, sys; assert 'site' in sanctuarywatch.__file__, "
+            "sanctuarywatch.__file__;"
             "from sanctuarywatch.cli import main; sys.exit(main(['demo']))",
         ],
         cwd=elsewhere,

@@ -55,14 +55,18 @@ def test_versions_observations_and_as_of(con: duckdb.DuckDBPyConnection) -> None
     changed = _load(con, [_victim(1, "0130", T3)])
     assert (changed.new, changed.changed) == (0, 1)
     history = con.execute(
-        "SELECT victimization_iucr_cd, valid_from, valid_to, first_observed_at, last_observed_at, source_url "
+        "SELECT victimization_iucr_cd, valid_from, valid_to, first_observed_at, last_observed_at, "
+        "source_url "
         "FROM il_chicago_violence_victims_versions WHERE unique_id = '1' ORDER BY valid_from"
     ).fetchall()
     assert history == [
         ("0110", T1, T3, T1, T2, "http://127.0.0.1/01"),  # where this version was first seen
         ("0130", T3, None, T3, T3, "http://127.0.0.1/03"),
     ]
-    as_of = "SELECT victimization_iucr_cd FROM il_chicago_violence_victims_as_of(?) WHERE unique_id = '1'"
+    as_of = (
+        "SELECT victimization_iucr_cd FROM il_chicago_violence_victims_as_of(?) WHERE "
+        "unique_id = '1'"
+    )
     assert con.execute(as_of, [datetime(2026, 2, 15, tzinfo=UTC)]).fetchall() == [("0110",)]
     assert con.execute(as_of, [T3]).fetchall() == [("0130",)]
     assert con.execute("SELECT count(*) FROM il_chicago_violence_victims").fetchone() == (2,)
@@ -96,7 +100,8 @@ def test_a_key_again_in_a_later_slice_gets_a_version_of_its_own(
     counts = stage.merge()
     assert (counts.seen, counts.new, counts.changed) == (3, 2, 1)
     assert con.execute(
-        "SELECT victimization_iucr_cd, valid_from, valid_to FROM il_chicago_violence_victims_versions "
+        "SELECT victimization_iucr_cd, valid_from, valid_to FROM "
+        "il_chicago_violence_victims_versions "
         "WHERE unique_id = '1' ORDER BY valid_from"
     ).fetchall() == [("0110", T1, T2), ("0130", T2, None)]
     con.execute("ROLLBACK")  # slices merged before the end are still the run's, undone with it
