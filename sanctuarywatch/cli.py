@@ -163,10 +163,15 @@ def parser() -> argparse.ArgumentParser:
         description=SQL_HELP.replace("The query reads", "The query (one SELECT) reads"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("query")
-    p.add_argument("path", help="ends in .csv or .parquet")
+    p.add_argument("query", nargs="?")
+    p.add_argument("path", nargs="?", help="ends in .csv or .parquet")
     p.add_argument(
         "--allow-files", action="store_true", help="let the query read files (read_csv ...)"
+    )
+    p.add_argument(
+        "--lake",
+        metavar="DIR",
+        help="instead of a query: every _versions table as Hive-partitioned Parquet in DIR",
     )
 
     p = sub.add_parser("compare", help="one offense in two jurisdictions over the same window")
@@ -486,12 +491,25 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from . import export
 
+    if args.lake or not (args.query and args.path):
+        return _export_lake(args)
     with _reading(args, files=args.allow_files, read_only=True) as con:
         try:
             written = export.export_query(con, args.query, args.path)
         except duckdb.Error as exc:
             raise SanctuaryWatchError(_query_error("export failed", args, exc)) from None
     print(f"wrote {written}")
+    return 0
+
+
+def _export_lake(args: argparse.Namespace) -> int:
+    from . import lake
+
+    if not args.lake or args.query or args.path:
+        raise ConfigError("export", "give a query and a file name, or --lake DIR alone")
+    with _reading(args, read_only=True) as con:
+        written = lake.export_lake(con, args.lake)
+    print(f"wrote {sum(written.values()):,} versions of {len(written)} tables to {args.lake}")
     return 0
 
 
