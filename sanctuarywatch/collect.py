@@ -697,13 +697,18 @@ def fetch_to_archive(
 
 
 def load_from_archive(
-    con: duckdb.DuckDBPyConnection, archive: Archive, run_id: str, job: str = "load"
+    con: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    run_id: str,
+    job: str = "load",
+    claims: bool = True,
 ) -> RunResult:
     """Load one complete fetch (`fetch_to_archive`) into the warehouse: the loading half of
     `collect`, with its guarantees (one transaction; the `runs` row, under the fetch's run
-    id; coverage; the claims it touched once committed). A fetch already loaded is not
-    loaded again (returned with nothing written); one whose load failed is loaded anew.
-    After the commit, the source's state goes to the archive for the next fetch."""
+    id; coverage; the claims it touched once committed, unless `claims` is False: many
+    partitions' loads then leave them to one re-evaluation after the last). A fetch already
+    loaded is not loaded again (returned with nothing written); one whose load failed is
+    loaded anew. After the commit, the source's state goes to the archive for the next fetch."""
     record = fetchlog.read(archive, run_id)
     source = sources.get(record.source)
     result = RunResult(run_id, record.source, record.options.mode, requests=record.requests)
@@ -729,7 +734,7 @@ def load_from_archive(
         _abort(con, result, exc, record.requests)
         raise
     else:
-        if result.counts.written:
+        if claims and result.counts.written:
             result.claims_error = _reevaluate_claims(con, {record.source}, run_id)
         _checkpoint(con)
         fetchlog.write_state(archive, record.source, state)
