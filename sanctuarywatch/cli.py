@@ -433,7 +433,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     con = daemon.open_live(path)
     try:
         daemon.abandon_stale_runs(con)
-        runner = daemon.JobRunner(con, path, daemon.replay_archives(args.replay))
+        runner = _runner(con, path, args.replay)
         daemon.publish_snapshot(con, path)
         return daemon.Daemon(plan, runner, run_now=args.run_now).serve()
     finally:
@@ -450,13 +450,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     con = daemon.open_live(path)
     try:
         daemon.abandon_stale_runs(con)
-        report = daemon.JobRunner(con, path, daemon.replay_archives(args.replay)).run(job)
+        report = _runner(con, path, args.replay).run(job)
     finally:
         con.close()
     if job.steps and not report.results and not report.failed:
         waiting = ", ".join(report.skipped) or "none"
-        return fail(f"job {job.name!r}: no source succeeded (backing off: {waiting})")
+        unrecorded = ", ".join(report.not_recorded)
+        return fail(
+            f"job {job.name!r}: no source succeeded (backing off: {waiting})"
+            + (f"; never recorded in the replayed archive: {unrecorded}" if unrecorded else "")
+        )
     return 0 if report.ok else 1
+
+
+def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> Any:
+    """The job runner, answering from a recorded archive when asked (--replay)."""
+    from . import daemon
+
+    recorded = daemon.recording(replay)
+    return daemon.JobRunner(con, path, daemon.replay_archives(replay), recorded=recorded)
 
 
 @command

@@ -17,6 +17,9 @@ How the daemon stays up for months:
 - SIGTERM / SIGINT: no new work starts; the running load stops at its next page, rolls back
   and is recorded as `abandoned`; the daemon exits 0.
 - `runs` rows left `running` by a killed process are marked `abandoned` on start.
+
+`--replay bundled` answers from the demo's recorded archive: each source is collected with
+the options the demo recorded it with, and a source it never recorded is skipped, saying so.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -46,6 +50,7 @@ from .archive import Archive, ArchiveTransport
 from .collect import RunResult, collect
 from .errors import ConfigError, SanctuaryWatchError
 from .http import HttpClient, redact
+from .sources import Options
 
 log = logging.getLogger(__name__)
 REPLAY_ENV = "SANCTUARYWATCH_REPLAY"
@@ -65,6 +70,7 @@ class JobReport:
     results: list[RunResult] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    not_recorded: list[str] = field(default_factory=list)  # replay: nothing to replay
     claims: str = "not run"
     stopped: bool = False
     snapshot_seconds: float | None = None
@@ -123,6 +129,31 @@ def replay_archives(spec: str | None) -> list[Archive] | None:
     return found
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What a recorded archive can answer: the options each source was collected with when
+    it was recorded (only those requests are in it) and the upstream URLs its recording
+    host stands for."""
+
+    options: Mapping[str, Options]
+    cited_as: Mapping[str, str]
+
+    def reason(self, source: str) -> str:
+        recorded = ", ".join(sorted(self.options))
+        return f"the replayed archive never recorded {source} (it holds {recorded})"
+
+
+def recording(spec: str | None) -> Recording | None:
+    """For `--replay bundled`: the demo's plan. A job's own options (incremental, today's
+    dates) would ask for requests the demo never made, so each source is replayed with the
+    options it was recorded with. Any other archive: None (the job's options as written)."""
+    if (spec or os.environ.get(REPLAY_ENV)) != "bundled":
+        return None
+    from . import demo
+
+    return Recording({step.slug: step.options for step in demo.PLAN}, demo.CITED_AS)
+
+
 def abandon_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
     """Mark `running` rows as abandoned: whoever wrote them is gone, since we hold the file."""
     row = con.execute(
@@ -170,14 +201,24 @@ class JobRunner:
         db: Path,
         replay: list[Archive] | None = None,
         stop: threading.Event | None = None,
+        recorded: Recording | None = None,
     ) -> None:
-        self.con, self.db, self.replay = con, db, replay
+        self.con, self.db, self.replay, self.recorded = con, db, replay, recorded
         self.archive = Archive.beside(db)
         self.stop = stop or threading.Event()
         self.lock = threading.Lock()
 
     def client(self) -> HttpClient:
-        return HttpClient(transport=ArchiveTransport(*self.replay) if self.replay else None)
+        if not self.replay:
+            return HttpClient()
+        cited_as = self.recorded.cited_as if self.recorded else None
+        return HttpClient(transport=ArchiveTransport(*self.replay, cited_as=cited_as))
+
+    def options(self, job: schedule.Job, step: schedule.Step) -> Options:
+        """The step's options; when replaying a recording, those it was recorded with."""
+        if self.recorded is None:
+            return job.options(step)
+        return self.recorded.options[step.source]
 
     def run(self, job: schedule.Job) -> JobReport:
         """Run every step of the job; never raise for a failing source (it is recorded)."""
@@ -224,13 +265,16 @@ class JobRunner:
                 extra={"source": step.source, "event": "backoff", "until": until.isoformat()},
             )
             return
+        if self.recorded and step.source not in self.recorded.options:
+            self._not_recorded(step.source, self.recorded.reason(step.source), report)
+            return
         try:
             result = collect(
                 self.con,
                 self.archive,
                 client,
                 step.source,
-                job.options(step),
+                self.options(job, step),
                 job=job.name,
                 progress=self._check_stop,
             )
@@ -244,6 +288,16 @@ class JobRunner:
             return
         report.results.append(result)
         _log_run(self.con, job.name, step.source)
+
+    def _not_recorded(self, source: str, reason: str, report: JobReport) -> None:
+        """Skipped, not failed: a replay cannot answer what was never recorded."""
+        report.not_recorded.append(source)
+        log.warning(
+            "source %s skipped: %s",
+            source,
+            reason,
+            extra={"source": source, "event": "not_recorded", "reason": reason},
+        )
 
     def _check_stop(self, pages: int, rows: int) -> None:
         if self.stop.is_set():
@@ -312,12 +366,14 @@ def _log_job(report: JobReport) -> None:
     status = "stopped" if report.stopped else "success" if report.ok else "failed"
     log.log(
         logging.INFO if report.ok else logging.WARNING,
-        "job %s %s: %d sources ok, failed=%s, backing off=%s, claims %s, snapshot %.3f s",
+        "job %s %s: %d sources ok, failed=%s, backing off=%s, not recorded=%s, claims %s, "
+        "snapshot %.3f s",
         report.job,
         status,
         len(report.results),
         ",".join(report.failed) or "-",
         ",".join(report.skipped) or "-",
+        ",".join(report.not_recorded) or "-",
         report.claims,
         report.snapshot_seconds or 0.0,
         extra={
@@ -327,6 +383,7 @@ def _log_job(report: JobReport) -> None:
             "sources_ok": len(report.results),
             "failed": report.failed,
             "skipped": report.skipped,
+            "not_recorded": report.not_recorded,
             "rows_written": written,
             "claims": report.claims,
             "snapshot_seconds": report.snapshot_seconds,
