@@ -28,16 +28,17 @@ Partitions, where a source has natural ones:
 The other sources page over a date range (the portals, DOJ) or read one file: one asset
 each, whose backfill is run config (`options: {mode: backfill, start, end}`).
 
-Schedules: one per job of cron.yaml, in its time zone, with the job's options as run
-config; each partitioned source of a job gets its own (`<job>__<slug>`), asking for the
-partitions the job covers (its agencies; the years an incremental run re-reads).
+Schedules: one per job of cron.yaml, in its time zone; its runs carry the job's name (tag
+`sanctuarywatch/cron_job`), so each fetch uses that job's options (run config `options` go
+over them). Each partitioned source of a job gets its own schedule (`<job>__<slug>`), asking
+for the partitions the job covers (its agencies; the years an incremental run re-reads).
 claims_ledger and report follow the loads (eager automation condition).
 """
 
 # No `from __future__ import annotations`: Dagster reads the config and resource types of an
 # asset's parameters from its annotations at definition time.
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from .http import HttpClient
 from .sources import Options, State
 
 POOL = "sanctuarywatch_warehouse"
+JOB_TAG = "sanctuarywatch/cron_job"  # a scheduled run's cron.yaml job: its options apply
 WRITER = {"sanctuarywatch/warehouse": "writer"}
 WORKERS = 4  # steps of one run at once; runs on other machines add theirs
 # source -> (the option in extra whose entries are its partitions, the dimension's name)
@@ -102,6 +104,7 @@ class SourcePlan:
     slug: str
     options: Options
     entities: dict[str, Any]  # partition key -> its mapping value in extra (None in a list)
+    by_job: dict[str, Options] = field(default_factory=dict)  # cron.yaml job -> its options
 
     @property
     def raw(self) -> dg.AssetKey:
@@ -131,10 +134,13 @@ class SourcePlan:
             end_offset=0 if last else 1,
         )  # fmt: skip
 
-    def options_for(self, key: str | None, overrides: Mapping[str, Any]) -> Options:
-        """The options of one run: the asset's, the run config's over them, then narrowed to
-        the partition (its one agency or state; its calendar year, as a backfill)."""
-        options = _with(self.options, overrides)
+    def options_for(
+        self, key: str | None, overrides: Mapping[str, Any], job: str | None = None
+    ) -> Options:
+        """The options of one run: the cron.yaml job's that scheduled it (else the asset's),
+        the run config's over them, then narrowed to the partition (its one agency or
+        state; its calendar year, as a backfill)."""
+        options = _with(self.by_job.get(job or "", self.options), overrides)
         if key is None:
             return options
         option, dimension = ENTITIES[self.slug]
@@ -170,18 +176,18 @@ def source_plans(
 ) -> dict[str, SourcePlan]:
     """Each source with its options: those given, else the first cron.yaml job's that
     collects it; its partitions are the entities every job names (or the source's default)."""
-    steps: dict[str, list[Options]] = {}
+    by_job: dict[str, dict[str, Options]] = {}
     for job in config.jobs.values():
         for step in job.steps:
-            steps.setdefault(step.source, []).append(job.options(step))
-    chosen = dict(plan) if plan is not None else {slug: found[0] for slug, found in steps.items()}
+            by_job.setdefault(step.source, {})[job.name] = job.options(step)
+    chosen = plan or {slug: next(iter(jobs.values())) for slug, jobs in by_job.items()}
     plans = {}
     for slug, options in chosen.items():
-        every = [options] if plan is not None else steps[slug]
+        jobs = by_job.get(slug, {})
         entities: dict[str, Any] = {}
-        for each in every:
+        for each in [options] if plan else jobs.values():
             entities.update(_entities(slug, each))
-        plans[slug] = SourcePlan(slug, options, entities)
+        plans[slug] = SourcePlan(slug, options, entities, jobs)
     return plans
 
 
@@ -205,7 +211,7 @@ def raw_asset(plan: SourcePlan) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, config: FetchConfig, sanctuarywatch: SanctuaryWatch
     ) -> dg.MaterializeResult[None]:
         key = context.partition_key if context.has_partition_key else None
-        options = plan.options_for(key, config.options)
+        options = plan.options_for(key, config.options, context.run.tags.get(JOB_TAG))
         archive = sanctuarywatch.raw_archive()
         state = _fetch_state(archive, sanctuarywatch.db_path(), plan.slug)
         with sanctuarywatch.client() as client:
@@ -375,15 +381,6 @@ def cron_line(text: str) -> str:
     return line.format(n=amount)
 
 
-def _run_config(plans: list[SourcePlan], job: schedule.Job) -> dict[str, Any]:
-    steps = {step.source: job.options(step) for step in job.steps}
-    ops = {
-        f"raw__{plan.slug}": {"config": {"options": options_to_dict(steps[plan.slug])}}
-        for plan in plans
-    }
-    return {"ops": ops}
-
-
 def scheduled_partitions(plan: SourcePlan, options: Options) -> list[str]:
     """The partitions one cron.yaml job covers: the entities its options name; for a
     yearly source, each with the calendar years its window (or backfill range) reads."""
@@ -410,13 +407,14 @@ def job_schedules(
         if job.claims and len(flat) == len(mine):
             keys += ledger
         if keys:
-            target = dg.define_asset_job(job.name, selection=keys, config=_run_config(flat, job))
+            target = dg.define_asset_job(job.name, selection=keys)
             found.append(
                 dg.ScheduleDefinition(
                     name=job.name,
                     cron_schedule=cron_line(job.schedule),
                     execution_timezone=job.timezone,
                     job=target,
+                    tags={JOB_TAG: job.name},
                     description=job.definition,
                 )
             )
@@ -439,7 +437,7 @@ def _partition_schedule(job: schedule.Job, plan: SourcePlan) -> dg.ScheduleDefin
         tick = context.scheduled_execution_time.isoformat()
         for key in scheduled_partitions(plan, options):
             yield dg.RunRequest(
-                run_key=f"{key}@{tick}", partition_key=key, run_config=_run_config([plan], job)
+                run_key=f"{key}@{tick}", partition_key=key, tags={JOB_TAG: job.name}
             )
 
     return partitions

@@ -20,12 +20,14 @@ dg = pytest.importorskip(
     "dagster", reason="the dagster extra is not installed (pip install -e '.[dagster]')"
 )
 
-from sanctuarywatch import demo, warehouse  # noqa: E402
+from sanctuarywatch import demo, schedule, warehouse  # noqa: E402
 from sanctuarywatch.archive import Archive  # noqa: E402
 from sanctuarywatch.dagster_defs import (  # noqa: E402
+    JOB_TAG,
     SanctuaryWatch,
     build_definitions,
     demo_plan,
+    source_plans,
 )
 from sanctuarywatch.sources import Options  # noqa: E402
 from sanctuarywatch.sources import us_fbi_cde_agency_monthly as cde_monthly  # noqa: E402
@@ -185,5 +187,17 @@ def test_schedules_come_from_cron_yaml() -> None:
     years = range(first.year, last.year + 1)
     wanted = {f"{ori}|{year}" for ori in cde_monthly.DEFAULT_AGENCIES for year in years}
     assert {request.partition_key for request in requests} == wanted
-    options = requests[0].run_config["ops"][f"raw__{MONTHLY}"]["config"]["options"]
-    assert options["mode"] == "incremental"  # the cron job's options; each run narrows them
+    assert {request.tags[JOB_TAG] for request in requests} == {"fbi_cde_weekly"}
+    plan = source_plans(schedule.load())[MONTHLY]
+    key = f"ILCPD0000|{last.year}"  # the job's options, narrowed to one agency and year
+    options = plan.options_for(key, {}, "fbi_cde_weekly")
+    assert (options.mode, options.start, options.extra["agencies"]) == (
+        "backfill",
+        date(last.year, 1, 1),
+        ["ILCPD0000"],
+    )
+    chicago = source_plans(schedule.load())["il_chicago_crimes"]
+    assert chicago.options_for(None, {}, "chicago_weekly_resync").repull_days == 60
+    assert chicago.options_for(None, {"mode": "backfill", "start": "2016-01-01"}).start == date(
+        2016, 1, 1
+    )
