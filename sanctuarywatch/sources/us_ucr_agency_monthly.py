@@ -104,8 +104,19 @@ def agencies(options: Options) -> dict[str, tuple[str, str]]:
 
 def parse(fetched: Fetched, kind: str) -> list[dict[str, str]]:
     """The file's rows as dicts, byte-identical repeats of a month dropped; the ORI checked."""
-    text = fetched.body.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        text = fetched.body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LayoutError(SLUG, fetched.url, "a UTF-8 CSV file", str(exc)) from None
+    try:
+        return _unique_months(fetched, csv.DictReader(io.StringIO(text)), kind)
+    except csv.Error as exc:  # e.g. a bare CR inside a field (found by fuzzing)
+        raise LayoutError(SLUG, fetched.url, "a CSV file", f"unreadable CSV ({exc})") from None
+
+
+def _unique_months(
+    fetched: Fetched, reader: csv.DictReader[str], kind: str
+) -> list[dict[str, str]]:
     missing = [name for name in REQUIRED if name not in (reader.fieldnames or [])]
     if missing:
         raise LayoutError(
