@@ -85,10 +85,11 @@ def child_fetch(archive: str, url: str, numbers: list[int], delay: float) -> dic
     return {"seconds": time.perf_counter() - started, "requests": requests}
 
 
-def child_load(archive: str, db: str) -> dict[str, Any]:
+def child_load(archive: str, db: str, each: bool) -> dict[str, Any]:
     """The one writer, as the Dagster assets run it: every complete fetch in the archive
     loaded one by one (warehouse/<slug>, claims left), then the claims the loads touched
-    re-evaluated once and recorded (claims_ledger)."""
+    re-evaluated once and recorded (claims_ledger). `each`: the claims after every load
+    instead, as `collect` does."""
     from sanctuarywatch import claims, fetchlog, warehouse
     from sanctuarywatch.archive import Archive
     from sanctuarywatch.collect import load_from_archive
@@ -98,12 +99,13 @@ def child_load(archive: str, db: str) -> dict[str, Any]:
     rows = loads = 0
     run_ids = fetchlog.run_ids(Archive(archive), SLUG)
     for run_id in run_ids:
-        result = load_from_archive(con, Archive(archive), run_id, job="bench", claims=False)
+        result = load_from_archive(con, Archive(archive), run_id, job="bench", claims=each)
         rows, loads = rows + result.counts.seen, loads + 1
     loaded = time.perf_counter()
-    con.execute("BEGIN")
-    claims.reevaluate_after_load(con, {SLUG}, run_ids[-1])
-    con.execute("COMMIT")
+    if not each:
+        con.execute("BEGIN")
+        claims.reevaluate_after_load(con, {SLUG}, run_ids[-1])
+        con.execute("COMMIT")
     finished = time.perf_counter()
     con.close()
     return {"seconds": loaded - started, "claims": finished - loaded, "rows": rows, "loads": loads}
@@ -122,7 +124,9 @@ def answer(process: subprocess.Popen[str]) -> dict[str, Any]:
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def measure(url: str, agencies: int, workers: int, delay: float, scratch: Path) -> dict[str, float]:
+def measure(
+    url: str, agencies: int, workers: int, delay: float, scratch: Path, each: bool = False
+) -> dict[str, float]:
     """Fetch every agency with `workers` processes into a fresh archive, then load it all."""
     folder = Path(tempfile.mkdtemp(dir=scratch))
     archive, db = folder / "raw", folder / "warehouse.duckdb"
@@ -135,7 +139,7 @@ def measure(url: str, agencies: int, workers: int, delay: float, scratch: Path) 
     fetch_seconds = time.perf_counter() - started
     assert sum(f["requests"] for f in fetched) == agencies
     started = time.perf_counter()
-    loaded = answer(run_child(["load", str(archive), str(db)]))
+    loaded = answer(run_child(["load", str(archive), str(db), "each" if each else "once"]))
     load_seconds = time.perf_counter() - started
     assert loaded["loads"] == agencies
     shutil.rmtree(folder)
@@ -174,6 +178,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds; 0: the source's own")
+    parser.add_argument(
+        "--claims-per-load", action="store_true", help="re-evaluate claims after every load"
+    )
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
@@ -181,7 +188,7 @@ def main() -> None:
         if kind == "fetch":
             result = child_fetch(archive, rest[0], json.loads(rest[1]), float(rest[2]))
         else:
-            result = child_load(archive, rest[0])
+            result = child_load(archive, rest[0], rest[1] == "each")
         print(json.dumps(result))
         return
     from loopback import serve
@@ -200,7 +207,9 @@ def main() -> None:
         for number in range(args.runs):
             order = (1, args.workers) if number % 2 == 0 else (args.workers, 1)
             for workers in order:
-                found = measure(url, args.agencies, workers, args.delay, scratch)
+                found = measure(
+                    url, args.agencies, workers, args.delay, scratch, args.claims_per_load
+                )
                 for name in measured:
                     times[workers][name].append(found[name])
                 rows.add(found["rows"])
@@ -211,6 +220,7 @@ def main() -> None:
     report = {
         "machine": machine(),
         "delay_seconds": args.delay or 1 / us_ucr_agency_monthly.REQUESTS_PER_SECOND,
+        "claims": "after every load" if args.claims_per_load else "once, after the loads",
         "agencies": args.agencies,
         "runs": args.runs,
         "rows_loaded": sorted(rows),

@@ -92,7 +92,8 @@ class SanctuaryWatch(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class FetchConfig(dg.Config):
-    """Options over the asset's own (those of the first cron.yaml job that collects it)."""
+    """Options over the run's: its cron.yaml job's (scheduled runs), else the asset's own
+    (the first job that collects the source), e.g. {mode: backfill, start: 2016-01-01}."""
 
     options: dict[str, Any] = {}  # noqa: RUF012 (pydantic copies defaults)
 
