@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 from importlib import resources
@@ -97,22 +97,31 @@ class Evaluation:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The whole evaluation as JSON types (docs/ledger-json.md documents every field):
+        null stays null, dates are ISO text, and each check keeps its basis, so the JSON
+        alone says why the verdict is what it is."""
         return {
-            "claim": {k: str(v) for k, v in vars(self.claim).items() if k != "checks"},
+            "claim": _plain(asdict(self.claim)),
             "verdict": self.verdict,
             "reason": self.reason,
             "compared_on": str(self.compared_on),
             "known_on": str(self.known_on) if self.known_on else None,
-            "caveats": [vars(c) for c in self.caveats],
+            "caveats": [asdict(c) for c in self.caveats],
             "checks": [
                 {
                     "verdict": c.verdict,
                     "reason": c.reason,
+                    "basis": c.basis,
                     "figures": [f.to_dict() for f in c.figures],
                 }
                 for c in self.checks
             ],
         }
+
+
+def _plain(value: Any) -> Any:
+    """JSON types only: dates (a claim's said_on, YAML dates in its checks) become ISO text."""
+    return json.loads(json.dumps(value, default=str))
 
 
 def load_claims(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Claim]:

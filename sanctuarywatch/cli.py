@@ -3,41 +3,70 @@
 Each command is a small function over the library; the library does the work. Errors the
 project raises are printed as one line (they already name the source, URL and what was
 expected) and exit with status 1.
+
+Imports of the library (duckdb, httpx, rich, yaml) happen inside the commands that use them:
+`sanctuarywatch --help` and a mistyped option answer in a fraction of the time a command
+takes to load them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
-from rich.text import Text
+from . import __version__
+from .output import FORMATS
 
-from . import __version__, claims, coverage, demo, helpers, sources, warehouse
-from .archive import Archive
-from .collect import collect, rebuild
-from .errors import ConfigError, SanctuaryWatchError
-from .http import HttpClient
+if TYPE_CHECKING:
+    import duckdb
+
+    from .coverage import Window
+    from .daemon import JobRunner
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_REPORT = Path("report") / "index.html"
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # compare's window must fit here
+# warehouse.DB_ENV and warehouse.DEFAULT_DB, spelled out so that --help needs no duckdb
+# (tests/test_cli_formats.py checks they agree)
+DB_HELP = "warehouse file (default $SANCTUARYWATCH_DB, else warehouse/sanctuarywatch.duckdb)"
+FORMAT_HELP = (
+    "table (the default on a terminal: names, inclusive dates), tsv (the default in a pipe), "
+    "csv, json (complete, with ids) or markdown"
+)
+READ_COMMANDS = {
+    "claims": "every claim re-computed: verdict, why, caveats",
+    "compare": "one offense in two jurisdictions over the same window",
+    "sources": "each source: last success, rows, event dates covered, gaps",
+    "sql": "run a query against the warehouse and print the result",
+    "export": "write a query's result to CSV, Parquet or JSON (or the lake: --lake DIR)",
+    "report": "write the HTML report: the ledger, evidence and chart",
+}
+LOAD_COMMANDS = {
+    "demo": "build the warehouse from the bundled recorded archive (offline) and show it",
+    "collect": "fetch one source and load it (needs internet)",
+    "rebuild": "re-parse the raw archive and reload, fetching nothing",
+    "run": "run one job of cron.yaml once (for the system cron)",
+    "daemon": "run the jobs of cron.yaml on their schedule until SIGTERM",
+}
+COMMAND_HELP = {**READ_COMMANDS, **LOAD_COMMANDS}
+OUTPUT_HELP = """\
+claims, compare, sources and sql print a table on a terminal and tab-separated rows in a
+pipe; --format table, tsv, csv, json or markdown chooses. Dates are YYYY-MM-DD.
+`sanctuarywatch COMMAND --help` shows a command's options."""
 SQL_HELP = """\
 The query reads the warehouse and nothing else: no file or network access (read_text,
 COPY ... TO, ATTACH, INSTALL fail), unless --allow-files. While a daemon holds the warehouse,
 it reads the snapshot the daemon publishes after every job (<db dir>/snapshots/<db name>);
 the same lock for the duckdb CLI there: start with
 SET enable_external_access = false; SET lock_configuration = true;"""
+OFFENSES_HELP = "murder, homicide, shooting_victim, shooting_homicide or violent_crime"
 log = logging.getLogger(__name__)
 COMMANDS: dict[str, Command] = {}
 
@@ -57,6 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command, with the project's errors as one line and exit status 1."""
+    import duckdb
+
+    from . import warehouse
+    from .errors import SanctuaryWatchError
+
     try:
         return COMMANDS[args.command](args)
     except SanctuaryWatchError as exc:
@@ -64,15 +103,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.Error as exc:
         log.debug("warehouse error", exc_info=True)
         return fail(_warehouse_error(warehouse.db_path(args.db), exc))
+    except BrokenPipeError:  # `... | head` stopped reading: not an error of ours
+        _silence_stdout()
+        return 1
     except OSError as exc:
         log.debug("file error", exc_info=True)
         return fail(f"{exc.filename or 'file'}: {exc.strerror or exc}")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing at exit raises no second BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def fail(message: str) -> int:
     """The error as one line on stderr, exit status 1. The text is printed literally: a
     "[il_chicago_crimes]" prefix or a "[/x]" in a path is not rich markup; soft wrap keeps
     it one line however narrow the terminal."""
+    from rich.console import Console
+    from rich.text import Text
+
     Console(stderr=True, soft_wrap=True, highlight=False).print(
         Text.assemble(("error:", "red"), " ", message)
     )
@@ -81,6 +134,10 @@ def fail(message: str) -> int:
 
 def _query_error(what: str, args: argparse.Namespace, exc: duckdb.Error) -> str:
     """A user's query failed: because of the query, or because the warehouse is damaged."""
+    import duckdb
+
+    from . import warehouse
+
     path = warehouse.db_path(args.db)
     if isinstance(exc, duckdb.IOException) and path.name in str(exc):
         return _warehouse_error(path, exc)
@@ -90,6 +147,8 @@ def _query_error(what: str, args: argparse.Namespace, exc: duckdb.Error) -> str:
 def _warehouse_error(path: Path, exc: duckdb.Error) -> str:
     """A DuckDB failure outside a user's query: an I/O error (also one met while committing)
     means the file is damaged."""
+    import duckdb
+
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, duckdb.IOException) or "Could not read enough bytes" in first:
         return (
@@ -99,24 +158,75 @@ def _warehouse_error(path: Path, exc: duckdb.Error) -> str:
     return f"warehouse {path}: {first}"
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="sanctuarywatch", description=__doc__.splitlines()[0])
-    top.add_argument("--version", action="version", version=__version__)
-    top.add_argument(
-        "--db", help=f"warehouse file (default ${warehouse.DB_ENV} or {warehouse.DEFAULT_DB})"
-    )
-    top.add_argument("-v", "--verbose", action="store_true")
-    sub = top.add_subparsers(dest="command", required=True)
+# --- arguments ---------------------------------------------------------------------------
 
-    p = sub.add_parser("collect", help="fetch a source and load it (needs internet)")
-    p.add_argument("source", choices=sources.SOURCE_MODULES)
-    p.add_argument("--mode", choices=("incremental", "backfill"), default="incremental")
-    p.add_argument("--start", type=date.fromisoformat, help="backfill from this day (inclusive)")
-    p.add_argument("--end", type=date.fromisoformat, help="backfill to this day (exclusive)")
-    p.add_argument("--page-size", type=positive)
+
+def description() -> str:
+    """The top help: what the tool does and every command, grouped by what it does."""
+
+    def listed(title: str, commands: dict[str, str]) -> str:
+        return f"{title}:\n" + "".join(f"  {name:<9} {text}\n" for name, text in commands.items())
+
+    return (
+        "Re-checks official claims about crime and immigration policy against the sources.\n\n"
+        + listed("read the warehouse", READ_COMMANDS)
+        + "\n"
+        + listed("load it", LOAD_COMMANDS)
+        + "\n"
+        + OUTPUT_HELP
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="sanctuarywatch",
+        description=description(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=__version__)
+    top.add_argument("--db", help=DB_HELP)
+    top.add_argument(
+        "-v", "--verbose", action="store_true", help="log everything, with debug detail"
+    )
+    sub = top.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of the commands above"
+    )
+    for add in (_collect, _rebuild, _sql, _sources, _demo, _claims, _report, _export, _compare):
+        add(sub)
+    _jobs(sub)
+    return top
+
+
+Subparsers = Any  # argparse's _SubParsersAction, private in typeshed
+
+
+def _command(sub: Subparsers, name: str, more: str = "") -> argparse.ArgumentParser:
+    """A command's parser; its description is the line the top help lists, and `more`."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        description=COMMAND_HELP[name] + (f"\n\n{more}" if more else ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
+def _collect(sub: Subparsers) -> None:
+    p = _command(sub, "collect")
+    p.add_argument("source", choices=SourceNames(), metavar="SOURCE", help="one of: %(choices)s")
+    p.add_argument(
+        "--mode",
+        choices=("incremental", "backfill"),
+        default="incremental",
+        help="incremental: what changed since the last run (default); backfill: a window",
+    )
+    p.add_argument("--start", type=iso_date, help="backfill from this day (inclusive)")
+    p.add_argument("--end", type=iso_date, help="backfill to this day (exclusive)")
+    p.add_argument("--page-size", type=positive, help="rows per request (the source's default)")
     p.add_argument("--base-url", help="another endpoint with the same protocol (tests, mirrors)")
 
-    p = sub.add_parser("rebuild", help="re-parse the raw archive and reload, fetching nothing")
+
+def _rebuild(sub: Subparsers) -> None:
+    p = _command(sub, "rebuild")
     p.add_argument(
         "sources", nargs="*", metavar="SOURCE", help="default: every source in the archive"
     )
@@ -126,45 +236,65 @@ def parser() -> argparse.ArgumentParser:
         help="leave out captures that cannot be read back (named), instead of stopping",
     )
 
-    p = sub.add_parser(
-        "sql",
-        help="run a query against the warehouse and print the result",
-        description=SQL_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("query")
-    p.add_argument("--max-rows", type=positive, default=50)
-    p.add_argument("--allow-files", action="store_true", help="let the query read and write files")
 
-    sub.add_parser("sources", help="each source: last success, rows, how stale")
-    sub.add_parser("demo", help="build the warehouse from the bundled archive and show it")
-
-    p = sub.add_parser("claims", help="the claims ledger: each claim re-computed, with a verdict")
+def _sql(sub: Subparsers) -> None:
+    p = _command(sub, "sql", SQL_HELP)
+    p.add_argument("query", help="one or more SQL statements; the last one's rows are printed")
     p.add_argument(
-        "--as-of", type=date.fromisoformat, help="re-run year-to-date comparisons for this day"
+        "--max-rows", type=positive, default=50, help="print at most this many rows (50)"
+    )
+    p.add_argument("--allow-files", action="store_true", help="let the query read and write files")
+    _format(p)
+
+
+def _sources(sub: Subparsers) -> None:
+    p = _command(sub, "sources")
+    _format(p)
+
+
+def _demo(sub: Subparsers) -> None:
+    _command(sub, "demo", "Writes warehouse/sanctuarywatch.duckdb (or --db) and report/.")
+
+
+def _claims(sub: Subparsers) -> None:
+    p = _command(sub, "claims")
+    p.add_argument(
+        "--as-of", type=iso_date, help="move year-to-date comparisons to this day (YYYY-MM-DD)"
     )
     p.add_argument(
         "--known-on",
         type=known_on,
-        help="use the data as observed by the end of this day, or at an ISO timestamp",
+        help="use the data as observed by the end of this day (YYYY-MM-DD), or at an ISO timestamp",
     )
-    p.add_argument("--claims", action="append", default=[], help="a YAML file of your own claims")
-    p.add_argument("--id", action="append", default=[], help="only these claims")
-    p.add_argument("--details", action="store_true", help="print every figure and its evidence")
+    p.add_argument(
+        "--claims", action="append", default=[], help="a YAML file of your own claims (repeatable)"
+    )
+    p.add_argument("--id", action="append", default=[], help="only this claim (repeatable)")
+    p.add_argument(
+        "--details",
+        action="store_true",
+        help="also every figure with its caveats (json always has them, and the evidence)",
+    )
+    _format(p)
 
-    p = sub.add_parser("report", help="write the HTML report: the ledger, evidence and chart")
+
+def _report(sub: Subparsers) -> None:
+    p = _command(sub, "report")
     p.add_argument("--out", default=str(DEFAULT_REPORT), help=f"default {DEFAULT_REPORT}")
-    p.add_argument("--as-of", type=date.fromisoformat)
-    p.add_argument("--known-on", type=known_on)
-
-    p = sub.add_parser(
-        "export",
-        help="write a query's result to CSV or Parquet",
-        description=SQL_HELP.replace("The query reads", "The query (one SELECT) reads"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p.add_argument(
+        "--as-of", type=iso_date, help="move year-to-date comparisons to this day (YYYY-MM-DD)"
     )
-    p.add_argument("query", nargs="?")
-    p.add_argument("path", nargs="?", help="ends in .csv or .parquet")
+    p.add_argument(
+        "--known-on",
+        type=known_on,
+        help="the data as observed by the end of this day, or at an ISO timestamp",
+    )
+
+
+def _export(sub: Subparsers) -> None:
+    p = _command(sub, "export", SQL_HELP.replace("The query reads", "The query (one SELECT) reads"))
+    p.add_argument("query", nargs="?", help="one SELECT")
+    p.add_argument("path", nargs="?", help="ends in .csv, .parquet or .json")
     p.add_argument(
         "--allow-files", action="store_true", help="let the query read files (read_csv ...)"
     )
@@ -174,38 +304,79 @@ def parser() -> argparse.ArgumentParser:
         help="instead of a query: every _versions table as Hive-partitioned Parquet in DIR",
     )
 
-    p = sub.add_parser("compare", help="one offense in two jurisdictions over the same window")
-    p.add_argument(
-        "offense", help="murder, homicide, shooting_victim, shooting_homicide, violent_crime"
-    )
-    p.add_argument("a", help="a jurisdiction id (agency:ILCPD0000) or name (Chicago)")
-    p.add_argument("b")
-    p.add_argument("--start", type=date.fromisoformat, required=True)
-    p.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
-    p.add_argument("--known-on", type=known_on)
 
-    for name, text in (
-        ("daemon", "run the jobs of cron.yaml on their schedule until SIGTERM"),
-        ("run", "run one job of cron.yaml once (for the system cron)"),
-    ):
-        p = sub.add_parser(name, help=text)
+def _compare(sub: Subparsers) -> None:
+    p = _command(sub, "compare")
+    p.add_argument("offense", help=OFFENSES_HELP)
+    p.add_argument("a", help="a jurisdiction id (agency:ILCPD0000) or name (Chicago)")
+    p.add_argument("b", help="the other jurisdiction, the same way")
+    p.add_argument("--start", type=iso_date, required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--end", type=iso_date, required=True, help="the day after the last (exclusive)")
+    p.add_argument(
+        "--known-on",
+        type=known_on,
+        help="the data as observed by the end of this day, or at an ISO timestamp",
+    )
+    _format(p)
+
+
+def _jobs(sub: Subparsers) -> None:
+    for name in ("daemon", "run"):
+        p = _command(sub, name)
         if name == "run":
-            p.add_argument("job")
+            p.add_argument("job", help="a job name in cron.yaml (chicago_daily, doj, ...)")
         p.add_argument("--cron", help="schedule file (default $SANCTUARYWATCH_CRON or ./cron.yaml)")
-        p.add_argument("--replay", help="answer from a recorded archive folder, or 'bundled'")
+        p.add_argument(
+            "--replay",
+            help="answer from a recorded archive folder instead of the network; 'bundled': "
+            "the demo's, each source with the options it was recorded with",
+        )
         if name == "daemon":
             p.add_argument("--check", action="store_true", help="check cron.yaml, show next runs")
             p.add_argument("--run-now", action="store_true", help="also run every job at start")
-    return top
+
+
+def _format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, help=FORMAT_HELP)
+
+
+class SourceNames:
+    """collect's choices, looked up only when collect's argument is checked or its help
+    shown: the list lives in sanctuarywatch.sources, whose import loads httpx."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from .sources import SOURCE_MODULES
+
+        return SOURCE_MODULES
+
+
+def iso_date(text: str) -> date:
+    """A day as YYYY-MM-DD (date.fromisoformat alone also takes 20170816 and 2017-W33-3)."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        raise ValueError("not YYYY-MM-DD")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a date as YYYY-MM-DD (2017-08-16), not {text!r} ({exc})"
+        ) from None
 
 
 def known_on(text: str) -> date | datetime:
     """--known-on: a day (its end, UTC) or an instant (ISO 8601; no zone means UTC)."""
     try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-    except ValueError:
+        return iso_date(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(
-            f"expected a date (2017-08-16) or a timestamp (2017-08-16T12:00:00+00:00), not {text!r}"
+            "expected a date as YYYY-MM-DD (2017-08-16) or a timestamp "
+            f"(2017-08-16T12:00:00+00:00), not {text!r}"
         ) from None
 
 
@@ -216,6 +387,9 @@ def positive(text: str) -> int:
     return int(text)
 
 
+# --- the warehouse -----------------------------------------------------------------------
+
+
 @contextmanager
 def _reading(
     args: argparse.Namespace, files: bool = True, read_only: bool = False
@@ -223,7 +397,9 @@ def _reading(
     """The warehouse for a command that only reads. A missing file is an error, never a new
     empty warehouse (whose every claim reads `unverifiable`, exit 0); while a daemon holds the
     file, its snapshot; `files=False` for SQL a user typed (daemon.deny_files)."""
+    from . import warehouse
     from .daemon import open_for_reading
+    from .errors import ConfigError
 
     path = warehouse.db_path(args.db)
     if str(path) != ":memory:" and not path.is_file():
@@ -236,6 +412,8 @@ def _reading(
 
 @contextmanager
 def _open(args: argparse.Namespace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    from . import warehouse
+
     con = warehouse.connect(warehouse.db_path(args.db), read_only=read_only)
     try:
         yield con
@@ -246,6 +424,9 @@ def _open(args: argparse.Namespace, read_only: bool = False) -> Iterator[duckdb.
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A live page/row counter on a terminal; nothing when output is piped or logged."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
     console = Console(stderr=True)
     if not console.is_terminal:
         yield None
@@ -261,9 +442,24 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def _chosen(args: argparse.Namespace) -> str:
+    from .output import chosen
+
+    return chosen(args.format)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
 @command
 def cmd_collect(args: argparse.Namespace) -> int:
-    options = sources.Options(
+    from . import warehouse
+    from .archive import Archive
+    from .collect import collect
+    from .http import HttpClient
+    from .sources import Options
+
+    options = Options(
         mode=args.mode,
         start=args.start,
         end=args.end,
@@ -283,6 +479,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 @command
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    from . import warehouse
+    from .archive import Archive
+    from .collect import rebuild
+
     archive = Archive.beside(warehouse.db_path(args.db))
     with _open(args) as con:
         results = rebuild(con, archive, args.sources or None, skip_damaged=args.skip_damaged)
@@ -301,80 +501,10 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 @command
-def cmd_sql(args: argparse.Namespace) -> int:
-    if not args.query.strip().strip(";").strip():
-        raise ConfigError("sql", "expected a query (SELECT ...), found an empty one")
-    with _reading(args, files=args.allow_files, read_only=True) as con:
-        try:
-            cursor = con.execute(args.query)
-            if cursor is None or cursor.description is None:
-                return 0
-            columns = [column[0] for column in cursor.description]
-            rows = cursor.fetchmany(args.max_rows + 1)
-        except duckdb.Error as exc:
-            raise SanctuaryWatchError(_query_error("query failed", args, exc)) from None
-    print_table(columns, rows[: args.max_rows])
-    if len(rows) > args.max_rows:
-        print(f"(more than {args.max_rows} rows; raise --max-rows)")
-    return 0
-
-
-SOURCES_SQL = """
-SELECT s.slug AS source, f.last_success, f.stale_since, coalesce(f.consecutive_failures, 0),
-       st.complete_through
-FROM (SELECT unnest(?) AS slug) s
-LEFT JOIN source_freshness f ON f.source = s.slug
-LEFT JOIN source_state st ON st.source = s.slug
-ORDER BY s.slug
-"""
-
-
-@command
-def cmd_sources(args: argparse.Namespace) -> int:
-    modules = sources.all_sources()
-    with _reading(args) as con:
-        rows = []
-        found = con.execute(SOURCES_SQL, [list(modules)]).fetchall()
-        for slug, last, stale, failed, _through in found:
-            count = sum(_current_rows(con, table) for table in modules[slug].TABLES)
-            spans, gaps = _coverage(con, modules[slug])
-            rows.append((slug, modules[slug].PUBLISHER, last, stale, count, spans, gaps, failed))
-    print_table(
-        [
-            "source",
-            "publisher",
-            "last success",
-            "stale since",
-            "rows",
-            "event dates covered",
-            "gaps",
-            "failures in a row",
-        ],
-        rows,
-    )
-    return 0
-
-
-def _coverage(con: duckdb.DuckDBPyConnection, module: Any) -> tuple[str, str]:
-    """Covered event dates and the gaps between the source's first day and the newest covered
-    one; blank for a source that does not track coverage."""
-    if not hasattr(module, "covered"):
-        return "", ""
-    spans = coverage.covered(con, module.SLUG)
-    if not spans:
-        return "unknown (no run recorded it)", ""
-    first = datetime.combine(module.FIRST_DAY, datetime.min.time())
-    return coverage.spans(spans), coverage.spans(coverage.gaps(spans, first, spans[-1].end))
-
-
-def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
-
-
-@command
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import report  # matplotlib and pyarrow load only for commands that draw or export
+    from . import claims, demo, report, views, warehouse
+    from .archive import Archive
+    from .output import print_table
 
     path = warehouse.db_path(args.db)
     with _open(args) as con:
@@ -390,26 +520,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print_table(["date", "kind", "title", "jurisdictions named"], demo.doj_summary(con))
         print()
         results = claims.evaluate_all(con)
-        print_ledger(results)
+        views.ledger(results, views.names(con)).print("table")
         written = report.write_report(con, DEFAULT_REPORT, evaluations=results)
     print(f"\nwarehouse: {Path(path).resolve()}\nreport:    {written.resolve()}")
     return 0
 
 
-def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Cells are literal text: a "[/x]" in a value is not rich markup."""
-    table = Table(show_lines=False)
-    for column in columns:
-        table.add_column(Text(column))
-    for row in rows:
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
-    console = Console()
-    Console(width=console.width if console.is_terminal else 200).print(table)
-
-
 @command
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from . import daemon, schedule
+    from . import daemon, schedule, warehouse
+    from .output import print_table
 
     plan = schedule.load(args.cron)
     if args.check:
@@ -442,7 +562,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 @command
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import daemon, schedule
+    from . import daemon, schedule, warehouse
 
     job = schedule.load(args.cron).job(args.job)
     daemon.configure_logging(args.verbose)
@@ -463,7 +583,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> Any:
+def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> JobRunner:
     """The job runner, answering from a recorded archive when asked (--replay)."""
     from . import daemon
 
@@ -471,8 +591,94 @@ def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> A
     return daemon.JobRunner(con, path, daemon.replay_archives(replay), recorded=recorded)
 
 
+# --- reading -----------------------------------------------------------------------------
+
+
+@command
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from .errors import ConfigError, SanctuaryWatchError
+    from .output import print_table, write_rows
+
+    if not args.query.strip().strip(";").strip():
+        raise ConfigError("sql", "expected a query (SELECT ...), found an empty one")
+    with _reading(args, files=args.allow_files, read_only=True) as con:
+        try:
+            cursor = con.execute(args.query)
+            if cursor is None or cursor.description is None:
+                return 0
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchmany(args.max_rows + 1)
+        except duckdb.Error as exc:
+            raise SanctuaryWatchError(_query_error("query failed", args, exc)) from None
+    fmt = _chosen(args)
+    if fmt == "table":
+        print_table(columns, rows[: args.max_rows])
+    else:
+        write_rows(columns, rows[: args.max_rows], fmt)
+    if len(rows) > args.max_rows:  # on stderr: piped rows stay rows
+        print(f"(more than {args.max_rows} rows; raise --max-rows)", file=sys.stderr)
+    return 0
+
+
+SOURCES_SQL = """
+SELECT s.slug AS source, f.last_success, f.stale_since, coalesce(f.consecutive_failures, 0)
+FROM (SELECT unnest(?) AS slug) s
+LEFT JOIN source_freshness f ON f.source = s.slug
+ORDER BY s.slug
+"""
+
+
+@command
+def cmd_sources(args: argparse.Namespace) -> int:
+    from . import sources, views
+
+    modules = sources.all_sources()
+    with _reading(args) as con:
+        found = con.execute(SOURCES_SQL, [list(modules)]).fetchall()
+        statuses = [
+            views.SourceStatus(
+                slug,
+                modules[slug].PUBLISHER,
+                last,
+                stale,
+                sum(_current_rows(con, table) for table in modules[slug].TABLES),
+                *_coverage(con, modules[slug]),
+                failed,
+            )
+            for slug, last, stale, failed in found
+        ]
+    views.sources(statuses).print(_chosen(args))
+    return 0
+
+
+def _coverage(
+    con: duckdb.DuckDBPyConnection, module: Any
+) -> tuple[list[Window] | None, list[Window] | None]:
+    """Covered event dates and the gaps between the source's first day and the newest covered
+    one; None for a source that does not track coverage (and gaps before any run)."""
+    from . import coverage
+
+    if not hasattr(module, "covered"):
+        return None, None
+    spans = coverage.covered(con, module.SLUG)
+    if not spans:
+        return spans, None
+    first = datetime.combine(module.FIRST_DAY, datetime.min.time())
+    return spans, coverage.gaps(spans, first, spans[-1].end)
+
+
+def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
 @command
 def cmd_claims(args: argparse.Namespace) -> int:
+    from . import claims, views
+    from .errors import ConfigError
+
     ledger = claims.load_claims(args.claims)
     unknown = sorted(set(args.id) - {claim.id for claim in ledger})
     if unknown:
@@ -482,13 +688,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
         ledger = [claim for claim in ledger if claim.id in args.id]
     with _reading(args) as con:
         results = claims.evaluate_all(con, ledger, args.as_of, args.known_on)
-    print_ledger(results, args.details)
+        names = views.names(con)
+    views.ledger(results, names, args.details).print(_chosen(args))
     return 0
 
 
 @command
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import report
+    from . import claims, report
 
     with _reading(args) as con:
         results = claims.evaluate_all(con, None, args.as_of, args.known_on)
@@ -501,7 +708,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 @command
 def cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
     from . import export
+    from .errors import SanctuaryWatchError
 
     if args.lake or not (args.query and args.path):
         return _export_lake(args)
@@ -516,6 +726,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export_lake(args: argparse.Namespace) -> int:
     from . import lake
+    from .errors import ConfigError
 
     if not args.lake or args.query or args.path:
         raise ConfigError("export", "give a query and a file name, or --lake DIR alone")
@@ -525,47 +736,24 @@ def _export_lake(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_ledger(results: Sequence[claims.Evaluation], details: bool = False) -> None:
-    """The ledger as a table; conflicting claims sit next to each other."""
-    order: dict[str, float] = {ev.claim.id: i for i, ev in enumerate(results)}
-    for ev in results:
-        if ev.claim.conflicts_with in order:
-            order[ev.claim.id] = order[ev.claim.conflicts_with] + 0.5
-    rows = []
-    for ev in sorted(results, key=lambda e: order[e.claim.id]):
-        conflict = f" (conflicts with {ev.claim.conflicts_with})" if ev.claim.conflicts_with else ""
-        caveats = ", ".join(sorted({c.kind for c in ev.caveats}))
-        rows.append(
-            (
-                ev.claim.id + conflict,
-                f"{ev.claim.said_by}, {ev.claim.said_on}",
-                ev.verdict,
-                ev.reason,  # never cut: the reason is the verdict's evidence
-                caveats,
-            )
-        )
-    print_table(["claim", "said by", "verdict", "why", "caveats"], rows)
-    if details:
-        print(json.dumps([ev.to_dict() for ev in results], indent=1, default=str))
-
-
 @command
 def cmd_compare(args: argparse.Namespace) -> int:
+    from . import helpers, views
+
     _check_window(args.offense, args.start, args.end)
     with _reading(args) as con:
         a, b = (_jurisdiction(con, name) for name in (args.a, args.b))
         result = helpers.compare(con, args.offense, a, b, args.start, args.end, args.known_on)
-    rows = [(key, figure.label, figure.value) for key, figure in result.items()]
-    print_table(["", "what", "value"], rows)
-    seen = {(c.kind, c.detail) for figure in result.values() for c in figure.caveats}
-    for kind, detail in sorted(seen):
-        print(f"caveat [{kind}]: {detail}")
+        names = views.names(con)
+    view = views.comparison(result, a, b, (args.start, args.end), names, args.known_on)
+    view.print(_chosen(args))
     return 0
 
 
 def _check_window(offense: str, start: date, end: date) -> None:
     """A known offense over a window that runs forwards: an unknown offense or a reversed
     window would otherwise read as "no data in the warehouse"."""
+    from .errors import ConfigError
     from .schemas import OFFENSES
 
     if offense not in OFFENSES:
@@ -584,6 +772,7 @@ def _jurisdiction(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """An id as given, or the one jurisdiction a name means; several: say which exist."""
     if ":" in name:
         return name
+    from .errors import SanctuaryWatchError
     from .jurisdictions import resolve
 
     found = resolve(con, name)

@@ -1,9 +1,15 @@
-"""CSV and Parquet export of helper results, claim evaluations and SQL queries; Arrow for Python.
+"""CSV, Parquet and JSON export of helper results, claim evaluations and SQL queries; Arrow,
+pandas and polars for Python.
 
 Results are turned into an Arrow table (pyarrow is already a dependency) and written by DuckDB's
 COPY, so the files match what the duckdb CLI would write and no pandas is needed. A Figure's
 nested parts (inputs, caveats, evidence) go into JSON text columns: CSV has no nesting, and one
 schema for both formats means a CSV and a Parquet file of the same result read back the same.
+JSON keeps the nesting instead: a helper's result is written as its `to_dict()` (for claims,
+the complete evaluation of docs/ledger-json.md), a query's rows as an array of objects.
+
+`to_pandas` and `to_polars` need the `pandas` or `polars` extra; without it they say which
+to install.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from .claims import Evaluation
 from .errors import ConfigError
 from .helpers import Figure
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "json")
+ENDINGS = ".json, .csv or .parquet"
 Exportable = Figure | Evaluation | Sequence[Figure] | Sequence[Evaluation] | Mapping[str, Figure]
 
 FIGURE_SCHEMA = pa.schema(
@@ -97,10 +104,14 @@ def _evaluation_row(ev: Evaluation) -> dict[str, Any]:
     }
 
 
+class MissingExtra(ConfigError, ImportError):
+    """An optional library is not installed; the message names the extra that brings it."""
+
+
 def to_arrow(result: Exportable) -> pa.Table:
     """An Arrow table of a helper's result: one row per Figure (a dict such as ytd()'s keeps
-    its keys in `name`), or one row per claim for evaluations. Use `.to_pandas()` on it if
-    pandas is installed; sanctuarywatch does not need it."""
+    its keys in `name`), or one row per claim for evaluations (`to_pandas` and `to_polars`
+    give the same rows as DataFrames)."""
     if isinstance(result, Figure):
         return pa.Table.from_pylist([_figure_row(result, None)], schema=FIGURE_SCHEMA)
     if isinstance(result, Evaluation):
@@ -126,23 +137,67 @@ def to_arrow(result: Exportable) -> pa.Table:
     )
 
 
+def to_pandas(result: Exportable) -> Any:
+    """A pandas DataFrame of `to_arrow(result)` (needs the pandas extra)."""
+    _need("pandas")
+    return to_arrow(result).to_pandas()
+
+
+def to_polars(result: Exportable) -> Any:
+    """A polars DataFrame of `to_arrow(result)` (needs the polars extra)."""
+    polars = _need("polars")
+    return polars.from_arrow(to_arrow(result))
+
+
+def _need(module: str) -> Any:
+    """The optional module, or an error that says how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(
+            f"to_{module}", f"needs {module}: pip install 'sanctuarywatch[{module}]'"
+        ) from None
+
+
+def to_json(result: Exportable) -> Any:
+    """A helper's result as JSON types: a Figure's or an Evaluation's `to_dict()`, a list
+    of them, or for a mapping (ytd()'s) an object by key."""
+    if isinstance(result, Figure | Evaluation):
+        return result.to_dict()
+    if isinstance(result, Mapping):
+        return {key: figure.to_dict() for key, figure in result.items()}
+    items = list(result)
+    if all(isinstance(item, Figure | Evaluation) for item in items):
+        return [item.to_dict() for item in items]
+    raise TypeError(
+        "expected Figures, a mapping of Figures, or Evaluations; "
+        f"got {sorted({type(item).__name__ for item in items})}"
+    )
+
+
 def _format(path: Path, fmt: str | None) -> str:
     """The format named, else the file's suffix: a wrong guess should fail loudly, not write CSV
     into a .parquet file. Checked before anything is written or created."""
     if path.is_dir():
-        raise ConfigError(str(path), "is a folder; expected a file name ending in .csv or .parquet")
+        raise ConfigError(str(path), f"is a folder; expected a file name ending in {ENDINGS}")
     chosen = (fmt or path.suffix.lstrip(".")).lower()
     if chosen not in FORMATS:
         raise ConfigError(
             str(path),
             f"unknown export format {chosen or '(no extension)'!r}; "
-            "expected a file name ending in .csv or .parquet",
+            f"expected a file name ending in {ENDINGS}",
         )
     return chosen
 
 
 def _copy_options(fmt: str) -> str:
-    return "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+    return {
+        "csv": "FORMAT csv, HEADER true",
+        "json": "FORMAT json, ARRAY true",
+        "parquet": "FORMAT parquet, COMPRESSION zstd",
+    }[fmt]
 
 
 def _target(out: Path) -> Path:
@@ -155,8 +210,14 @@ def _literal(path: Path) -> str:
 
 
 def export(result: Exportable, path: str | Path, fmt: str | None = None) -> Path:
-    """Write a helper's result (see `to_arrow`) as CSV or Parquet (by `fmt`, else the suffix)."""
+    """Write a helper's result as CSV or Parquet (rows of `to_arrow`) or JSON (`to_json`),
+    by `fmt`, else the file's suffix."""
     kind = _format(Path(path), fmt)
+    if kind == "json":
+        text = json.dumps(to_json(result), indent=1, ensure_ascii=False, default=str)
+        out = _target(Path(path))
+        out.write_text(text + "\n", encoding="utf-8")
+        return out
     return _write(to_arrow(result), Path(path), kind)
 
 
@@ -177,9 +238,10 @@ def export_query(
     params: Sequence[Any] | Mapping[str, Any] | None = None,
     fmt: str | None = None,
 ) -> Path:
-    """Write any query's result as CSV or Parquet. The query runs on the caller's connection,
-    so it sees the same warehouse (and macros); its rows stream as Arrow to `_write`, so the
-    query itself needs no file access (the CLI runs it with none: daemon.deny_files)."""
+    """Write any query's result as CSV, Parquet or JSON (an array of objects, one per row).
+    The query runs on the caller's connection, so it sees the same warehouse (and macros);
+    its rows stream as Arrow to `_write`, so the query itself needs no file access (the CLI
+    runs it with none: daemon.deny_files)."""
     kind = _format(Path(path), fmt)
     statements = duckdb.extract_statements(sql)
     if [s.type for s in statements] != [duckdb.StatementType.SELECT]:
