@@ -1,7 +1,7 @@
 """Query helpers: counts, year-to-date, rates, ratios and clearance, each with its inputs,
 caveats and evidence.
 
-The arithmetic lives in SQL macros (`warehouse/030_query_helpers.sql`) so the duckdb CLI and
+The arithmetic lives in SQL macros (`warehouse/views/`) so the duckdb CLI and
 Python give the same answer; this module picks which macro can answer (incident-level data
 first, then monthly data, else nothing), states what it assumed, and collects the evidence:
 the SQL it ran and the raw responses (URL, fetch time) behind every number.

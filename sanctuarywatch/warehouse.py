@@ -1,8 +1,9 @@
 """The DuckDB warehouse: opening it, migrating it, and the one writer of fact rows.
 
-Schema lives in numbered SQL files (`warehouse/NNN_name.sql`), applied in order and recorded
-in `schema_version`. Every fact table is versioned the same way, so the warehouse can answer
-"what did the data say on 2017-08-16?":
+Tables live in numbered SQL files (`warehouse/NNN_name.sql`), applied once, in order, and
+recorded in `schema_version`; views and macros in `warehouse/views/` (one file per family,
+each defined once), re-applied whenever they change. Every fact table is versioned the same
+way, so the warehouse can answer "what did the data say on 2017-08-16?":
 
     <name>_versions      every version of every record ever observed, with
                          valid_from/valid_to (when this version was current), first/last
@@ -17,6 +18,7 @@ can open, because SQL users reach for that tool first.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -57,7 +59,8 @@ def db_path(option: str | os.PathLike[str] | None = None) -> Path:
 
 
 def schema_dir() -> Path:
-    """The numbered SQL files: inside the installed wheel, or warehouse/ in a checkout."""
+    """The SQL files (numbered, and views/): inside the installed wheel, or warehouse/ in a
+    checkout."""
     packaged = Path(str(resources.files("sanctuarywatch") / "_warehouse"))
     if packaged.is_dir():
         return packaged
@@ -112,7 +115,34 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute("ROLLBACK")
             raise ConfigError(str(path), f"schema file failed: {exc}") from None
         applied.append(int(match.group(1)))
+    _apply_views(con)
     return applied
+
+
+def _apply_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Views and macros (warehouse/views/*.sql, in name order): each defined once, in one
+    file per family, and re-applied whenever those files change. They hold no data, so unlike
+    tables they need no numbered history; a warehouse of any age gets today's definitions."""
+    files = sorted((schema_dir() / "views").glob("*.sql"))
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
+    con.execute("CREATE TABLE IF NOT EXISTS schema_views (sha256 VARCHAR, applied_at TIMESTAMPTZ)")
+    row = con.execute("SELECT sha256 FROM schema_views").fetchone()
+    if row and row[0] == digest:
+        return
+    con.execute("BEGIN")
+    try:
+        for path, text in zip(files, texts, strict=True):
+            try:
+                con.execute(text)
+            except duckdb.Error as exc:
+                raise ConfigError(str(path), f"view file failed: {exc}") from None
+        con.execute("DELETE FROM schema_views")
+        con.execute("INSERT INTO schema_views VALUES (?, now())", [digest])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _create_version_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,26 @@ def test_readme_quick_start_commands_exist_in_the_makefile() -> None:
     for target in ("demo", "test"):
         assert f"make {target}" in README and f"\n{target}:" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_each_view_and_macro_is_defined_once_outside_the_numbered_files() -> None:
+    """Views and macros hold no data: one definition each, in warehouse/views/, re-applied on
+    migrate; the numbered files create tables only."""
+    pattern = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:VIEW|MACRO)\s+(\w+)", re.I)
+    root = Path(__file__).resolve().parents[1] / "warehouse"
+    numbered = [n for f in root.glob("[0-9]*.sql") for n in pattern.findall(f.read_text())]
+    assert numbered == []
+    names = [n for f in sorted(root.glob("views/*.sql")) for n in pattern.findall(f.read_text())]
+    assert len(names) == len(set(names)) > 20
+
+
+def test_changed_views_reach_an_existing_warehouse(tmp_path: Path) -> None:
+    from sanctuarywatch import warehouse
+
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    con.execute("DROP VIEW claim_ledger")  # as if an older definition were in the file
+    con.execute("UPDATE schema_views SET sha256 = 'older'")
+    con.close()
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    assert con.execute("SELECT count(*) FROM claim_ledger").fetchone() == (0,)
+    con.close()

@@ -10,14 +10,3 @@ CREATE TABLE IF NOT EXISTS claim_evaluations (
     reason         VARCHAR NOT NULL,
     result         JSON NOT NULL     -- values, caveats and evidence
 );
-
--- The newest evaluation of each claim, and each change of verdict.
-CREATE OR REPLACE VIEW claim_ledger AS
-SELECT * FROM claim_evaluations
-QUALIFY row_number() OVER (PARTITION BY claim_id ORDER BY evaluated_at DESC) = 1;
-
-CREATE OR REPLACE VIEW claim_verdict_changes AS
-SELECT claim_id, evaluated_at, run_id, verdict, reason,
-       lag(verdict) OVER (PARTITION BY claim_id ORDER BY evaluated_at) AS previous_verdict
-FROM claim_evaluations
-QUALIFY previous_verdict IS DISTINCT FROM verdict;
