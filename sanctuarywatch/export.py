@@ -169,8 +169,9 @@ def to_json(result: Exportable) -> Any:
     if isinstance(result, Mapping):
         return {key: figure.to_dict() for key, figure in result.items()}
     items = list(result)
-    if all(isinstance(item, Figure | Evaluation) for item in items):
-        return [item.to_dict() for item in items]
+    dicts = [item.to_dict() for item in items if isinstance(item, Figure | Evaluation)]
+    if len(dicts) == len(items):
+        return dicts
     raise TypeError(
         "expected Figures, a mapping of Figures, or Evaluations; "
         f"got {sorted({type(item).__name__ for item in items})}"
