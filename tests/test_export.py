@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -177,3 +178,50 @@ def test_bad_format_and_type(ytd: dict[str, helpers.Figure], tmp_path: Path) -> 
 def test_path_with_quote(ytd: dict[str, helpers.Figure], tmp_path: Path) -> None:
     path = export.export(ytd, tmp_path / "it's.csv")
     assert len(path.read_text(encoding="utf-8").splitlines()) > len(ytd)
+
+
+# --- JSON and DataFrames -----------------------------------------------------------------
+
+
+def test_json_of_helpers_and_claims_is_their_to_dict(
+    ytd: dict[str, helpers.Figure], evaluations: list[Evaluation], tmp_path: Path
+) -> None:
+    path = export.export(ytd, tmp_path / "ytd.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == {k: f.to_dict() for k, f in ytd.items()}
+    path = export.export(evaluations, tmp_path / "ledger.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == [ev.to_dict() for ev in evaluations]
+    one = export.export(evaluations[0], tmp_path / "one.data", fmt="json")
+    assert json.loads(one.read_text(encoding="utf-8"))["claim"]["id"] == evaluations[0].claim.id
+
+
+def test_query_to_json_is_an_array_of_rows(
+    demo_con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    sql = "SELECT year, count(*) AS n FROM il_chicago_crimes GROUP BY year ORDER BY year"
+    path = export.export_query(demo_con, sql, tmp_path / "q.json")
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    assert [(r["year"], r["n"]) for r in rows] == demo_con.execute(sql).fetchall()
+
+
+def test_dataframes_hold_the_arrow_rows(
+    ytd: dict[str, helpers.Figure], evaluations: list[Evaluation]
+) -> None:
+    pytest.importorskip("pandas")
+    pytest.importorskip("polars")
+    frame = export.to_pandas(ytd)
+    assert list(frame["value"]) == [f.value for f in ytd.values()]
+    assert export.to_polars(evaluations)["claim_id"].to_list() == [
+        ev.claim.id for ev in evaluations
+    ]
+
+
+@pytest.mark.parametrize("module", ["pandas", "polars"])
+def test_a_missing_extra_is_named(
+    module: str, ytd: dict[str, helpers.Figure], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed: import fails
+    convert = getattr(export, f"to_{module}")
+    with pytest.raises(ImportError, match=rf"pip install 'sanctuarywatch\[{module}\]'"):
+        convert(ytd)
+    with pytest.raises(ConfigError):
+        convert(ytd)
