@@ -122,20 +122,18 @@ def ledger(results: Sequence[Evaluation], known: Mapping[str, str], details: boo
     them, with the evidence)."""
     ordered = ledger_order(results)
     rows = [_ledger_row(ev) for ev in ordered]
-    shown: list[Rows] = [
-        (("claim", "verdict", "why"), [_ledger_shown(ev, known) for ev in ordered])
-    ]
+    shown: list[Rows] = [(("claim", "why"), [_ledger_shown(ev, known) for ev in ordered])]
     if details:
         rows = [row for ev in ordered for row in _figure_rows(ev)]
         figures = [row for ev in ordered for row in _figures_shown(ev, known)]
-        shown.append((("claim", "figure", "value"), figures))
+        shown.append((("claim", "figure"), figures))
     notes = ["evidence (the SQL and raw responses behind each figure): --format json"]
     return View(
         (FIGURE_COLUMNS if details else LEDGER_COLUMNS, rows),
         [ev.to_dict() for ev in ordered],
         shown,
         notes if details else [],
-        {"claim": 24, "verdict": 12, "value": 12},
+        {"claim": 24},
     )
 
 
@@ -158,16 +156,17 @@ def _ledger_row(ev: Evaluation) -> tuple[Any, ...]:
     )
 
 
-def _ledger_shown(ev: Evaluation, known: Mapping[str, str]) -> tuple[str, str, str]:
-    """Three columns: who said what when; the verdict; why, with the caveats' kinds."""
+def _ledger_shown(ev: Evaluation, known: Mapping[str, str]) -> tuple[str, str]:
+    """Two columns, so that the reason has room at 80 columns: the claim (its verdict, who
+    said it and when) and why, with the caveats' kinds."""
     claim = ev.claim
-    said = f"{claim.id}\n{claim.said_by}, {output.day(claim.said_on)}"
+    said = f"{claim.id}\n{ev.verdict.upper()}\n{claim.said_by}, {output.day(claim.said_on)}"
     if claim.conflicts_with:
         said += f"\n(conflicts with {claim.conflicts_with})"
     why = output.humanise(ev.reason, known)  # never cut: the reason is the verdict's evidence
     if ev.caveats:
         why += f"\ncaveats: {_kinds(ev)}"
-    return said, ev.verdict, why
+    return said, why
 
 
 def _figure_rows(ev: Evaluation) -> list[tuple[Any, ...]]:
@@ -193,16 +192,17 @@ def _evidence_urls(figure: Figure) -> list[str]:
     return list(dict.fromkeys(url for url in urls if url))
 
 
-def _figures_shown(ev: Evaluation, known: Mapping[str, str]) -> list[tuple[str, str, str]]:
+def _figures_shown(ev: Evaluation, known: Mapping[str, str]) -> list[tuple[str, str]]:
     return [
-        (f"{ev.claim.id}\ncheck {n}: {check.verdict}", _figure_text(f, known), number(f.value))
+        (f"{ev.claim.id}\ncheck {n}: {check.verdict}", _figure_text(f, known))
         for n, check in enumerate(ev.checks, 1)
         for f in check.figures
     ]
 
 
 def _figure_text(figure: Figure, known: Mapping[str, str]) -> str:
-    lines = [output.humanise(figure.label, known)]
+    """The figure's label, its value, then each caveat once."""
+    lines = [output.humanise(figure.label, known), f"= {number(figure.value)}"]
     lines += [f"[{c.kind}] {output.humanise(c.detail, known)}" for c in figure.caveats]
     return "\n".join(dict.fromkeys(lines))  # a ratio carries each side's caveats
 
