@@ -1,6 +1,8 @@
-"""The `sanctuarywatch` command: collect, rebuild, sql, sources, demo.
+"""The `sanctuarywatch` command: loading (demo, collect, rebuild, run, daemon) and reading
+(claims, compare, sources, sql, export, report); COMMAND_HELP lists them for --help.
 
-Each command is a small function over the library; the library does the work. Errors the
+Each command is a small function over the library; the library does the work, views.py
+shapes what the read commands print and output.py prints it in the format asked for. Errors the
 project raises are printed as one line (they already name the source, URL and what was
 expected) and exit with status 1.
 
