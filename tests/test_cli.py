@@ -44,7 +44,8 @@ def test_demo_builds_the_default_warehouse_and_prints_the_comparison(demo_dir: P
 def test_sql_prints_a_table(demo_dir: Path) -> None:
     result = sw(
         "sql",
-        "SELECT year, count(*) AS victims FROM il_chicago_crimes GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        "SELECT year, count(*) AS victims FROM il_chicago_crimes "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
         cwd=demo_dir,
     )
     assert result.returncode == 0, result.stderr
