@@ -17,6 +17,7 @@ from test_boundaries_helpers import CPD, crime, load_census, load_crimes
 from sanctuarywatch import claims, warehouse
 from sanctuarywatch.archive import Archive
 from sanctuarywatch.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult
+from sanctuarywatch.errors import ConfigError
 from sanctuarywatch.helpers import Figure
 
 # --- compare: one value against the stated figure ----------------------------------------
@@ -425,7 +426,10 @@ def test_a_partial_count_decides_nothing_and_a_publication_cannot_outvote_data(
     partial = _count_check(start="2017-08-01", end="2019-01-02", stated=1, relation="more_than")
     ev = claims.evaluate(murders, _claim(checks=[partial]))
     assert ev.verdict == "unverifiable"
-    assert ev.checks[0].figures[0].value == 3 and "is partial" in ev.reason
+    figure = ev.checks[0].figures[0]
+    gaps = [c.detail for c in figure.caveats if c.kind == "incomplete"]  # never collected; stalled
+    assert figure.value == 3 and len(gaps) == 2
+    assert ev.reason == f"{figure.label}: 3 is partial, so it decides nothing ({'; '.join(gaps)})"
     whole = partial | {"end": "2019-01-01"}
     assert claims.evaluate(murders, _claim(checks=[whole])).checks[0].verdict == "unverifiable"
     covered = partial | {"end": "2017-08-30"}
@@ -455,3 +459,28 @@ def test_a_ratio_on_the_stated_figure(
     ev = claims.evaluate(murders, _claim(checks=[check]))
     assert ev.verdict == verdict, ev.reason
     assert [f.value for f in ev.checks[0].figures] == [2, 1, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"tolerance_pct": -0.01}, "check: tolerance_pct: expected a number >= 0, found -0.01"),
+        ({"tolerance_pct": "inf"}, "check: tolerance_pct: expected a number >= 0, found inf"),
+        ({"tolerance_pct": "nan"}, "check: tolerance_pct: expected a number >= 0, found nan"),
+        (
+            {"relation": "more"},
+            "check: relation: expected one of more_than, at_least, less_than, at_most, about, "
+            "found 'more'",
+        ),
+    ],
+)
+def test_a_check_that_cannot_be_compared_is_a_config_error(
+    extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        claims.compare(3, {"stated": 3, **extra})
+    assert str(caught.value) == message
+
+
+def test_a_tolerance_of_zero_is_allowed_even_without_a_value() -> None:
+    assert claims.compare(None, {"stated": 3, "tolerance_pct": 0}) == ("unverifiable", "no value")

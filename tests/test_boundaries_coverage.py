@@ -101,9 +101,27 @@ def test_a_microsecond_short_is_a_gap() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("windows", "inside"),
+    [
+        ([(1, 3)], [(2, 3)]),  # clipped at the start
+        ([(8, 12)], [(8, 10)]),  # and at the end
+        ([(0, 12)], [(2, 10)]),
+        ([(0, 2)], []),  # ends where the span starts: nothing inside
+        ([(10, 12)], []),  # starts where it ends: nothing inside
+        ([(4, 5), (3, 4)], [(3, 5)]),  # merged first
+        ([(0, 3), (9, 12)], [(2, 3), (9, 10)]),
+    ],
+)
+def test_within(windows: list[tuple[int, int]], inside: list[tuple[int, int]]) -> None:
+    found = coverage.within([_w(_d(a + 1), _d(b + 1), UPDATED) for a, b in windows], _d(3), _d(11))
+    assert found == [_w(_d(a + 1), _d(b + 1), UPDATED) for a, b in inside]
+
+
 def test_windows_are_shown_by_day_or_to_the_minute() -> None:
     assert str(_w(_d(1), _d(2))) == "2024-01-01 to 2024-01-02"
     assert str(_w(_d(1, 21), _d(2, microsecond=1))) == "2024-01-01 21:00 to 2024-01-02 00:00"
+    assert coverage.spans([]) == "none"
     assert coverage.spans([_w(_d(1), _d(2)), _w(_d(3), _d(4))]) == (
         "2024-01-01 to 2024-01-02, 2024-01-03 to 2024-01-04"
     )
