@@ -228,18 +228,26 @@ def _draw(axes: Axes, this: Curve, last: Curve, title: str, offense: str) -> Non
         if last.at_cutoff
         else ""
     )
+    _cutoff_note(
+        axes,
+        f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
+        f"{last.year}: {last.at_cutoff:,}{change}",
+    )
+    _axes_frame(axes, top, title, offense)
+
+
+def _cutoff_note(axes: Axes, text: str) -> None:
+    """The counts at the cut-off, boxed in the panel's lower right corner."""
     axes.text(
         0.98,
         0.05,
-        f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
-        f"{last.year}: {last.at_cutoff:,}{change}",
+        text,
         transform=axes.transAxes,
         ha="right",
         va="bottom",
         fontsize=10,
         bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bdc3c7"},
     )
-    _axes_frame(axes, top, title, offense)
 
 
 def _day(year: int, day: date) -> int:
@@ -268,16 +276,10 @@ def _draw_periods(
             axes.plot([x1], [total], marker="o", color=color, markersize=4)
         top = max(top, total)
     axes.axvline(_day(cutoff.year, cutoff), color="#34495e", linewidth=1, linestyle=":")
-    axes.text(
-        0.98,
-        0.05,
+    _cutoff_note(
+        axes,
         f"Jan 1 - {cutoff:%b %d}\n{_at_cutoff(this, cutoff, False)}\n"
         f"{_at_cutoff(last, last_cutoff, True)}",
-        transform=axes.transAxes,
-        ha="right",
-        va="bottom",
-        fontsize=10,
-        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bdc3c7"},
     )
     _axes_frame(axes, top, title, offense)
     axes.set_xlabel(

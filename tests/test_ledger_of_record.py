@@ -87,6 +87,12 @@ def murders(rows: list[dict[str, Any]], start: datetime, end: datetime) -> int:
     )
 
 
+def murder_claim(said_on: date, **check: Any) -> Claim:
+    """A claim of someone's with one count check of Chicago murders."""
+    spec = {"kind": "count", "jurisdiction": CPD, "offense": "murder", **check}
+    return Claim("mine", "q", "someone", said_on, "a", "s", "c", [spec])
+
+
 def year_window(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1), datetime(year + 1, 1, 1)
 
@@ -147,25 +153,8 @@ def test_a_window_outside_what_was_collected_is_a_named_gap(
     figure = helpers.count(con, CPD, "murder", datetime(2017, 6, 1), datetime(2018, 6, 1))
     assert figure.value is not None and figure.value > 0
     assert any("2018-01-01 to 2018-06-01" in d for d in incomplete(figure))
-    claim = Claim(
-        "partial",
-        "q",
-        "someone",
-        date(2018, 6, 1),
-        "a",
-        "s",
-        "c",
-        [
-            {
-                "kind": "count",
-                "jurisdiction": CPD,
-                "offense": "murder",
-                "start": "2017-06-01",
-                "end": "2018-06-01",
-                "stated": 10_000,
-                "relation": "more_than",
-            }
-        ],
+    claim = murder_claim(
+        date(2018, 6, 1), start="2017-06-01", end="2018-06-01", stated=10_000, relation="more_than"
     )
     ev = claims.evaluate(con, claim)
     assert ev.verdict == "unverifiable"  # a partial count contradicts nothing
@@ -187,27 +176,14 @@ def test_a_stalled_source_is_incomplete(archive: Archive) -> None:
     result = helpers.ytd(con, CPD, "murder", date(2018, 3, 1))
     assert result["this_year"].value == 40
     assert any("newest event" in d and "2018-02-01" in d for d in incomplete(result["change"]))
-    claim = Claim(
-        "fell",
-        "q",
-        "someone",
+    claim = murder_claim(
         date(2018, 3, 1),
-        "a",
-        "s",
-        "c",
-        [
-            {
-                "kind": "count",
-                "jurisdiction": CPD,
-                "offense": "murder",
-                "start": "2018-01-01",
-                "through": "2018-03-01",
-                "ytd": True,
-                "change": True,
-                "stated": 0,
-                "relation": "less_than",
-            }
-        ],
+        start="2018-01-01",
+        through="2018-03-01",
+        ytd=True,
+        change=True,
+        stated=0,
+        relation="less_than",
     )
     assert claims.evaluate(con, claim).verdict == "unverifiable"
     quiet = helpers.ytd(con, CPD, "murder", date(2018, 2, 10))["this_year"]  # nine days on
