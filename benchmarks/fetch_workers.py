@@ -69,9 +69,9 @@ def bodies(agencies: int) -> dict[str, bytes]:
 
 def child_fetch(archive: str, url: str, numbers: list[int], delay: float) -> dict[str, Any]:
     """One worker: one client (its politeness holds across its agencies), one fetch each."""
-    from sanctuarywatch.archive import Archive
-    from sanctuarywatch.collect import fetch_to_archive
+    from sanctuarywatch.collect.run import fetch_to_archive
     from sanctuarywatch.http import HttpClient
+    from sanctuarywatch.load.archive import Archive
     from sanctuarywatch.sources import Options
 
     started = time.perf_counter()
@@ -90,9 +90,11 @@ def child_load(archive: str, db: str, each: bool) -> dict[str, Any]:
     loaded one by one (warehouse/<slug>, claims left), then the claims the loads touched
     re-evaluated once and recorded (claims_ledger). `each`: the claims after every load
     instead, as `collect` does."""
-    from sanctuarywatch import claims, fetchlog, warehouse
-    from sanctuarywatch.archive import Archive
-    from sanctuarywatch.collect import load_from_archive
+    from sanctuarywatch.collect import fetchlog
+    from sanctuarywatch.collect.run import load_from_archive
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.load.archive import Archive
+    from sanctuarywatch.query import claims
 
     con = warehouse.connect(db)
     started = time.perf_counter()

@@ -41,10 +41,10 @@ def _peak_mb() -> float:
 def child_collect(db: str, url: str, mode: str) -> dict[str, Any]:
     """The collector end to end, exactly as a user runs it (HTTP, archive, parse, load), with
     the source's own page size."""
-    from sanctuarywatch import warehouse
-    from sanctuarywatch.archive import Archive
-    from sanctuarywatch.collect import collect
+    from sanctuarywatch.collect.run import collect
     from sanctuarywatch.http import HttpClient, HttpSettings
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.load.archive import Archive
     from sanctuarywatch.sources import Options
 
     options = Options(mode=mode, base_url=url + RESOURCE, extra={"all_crimes": True})
@@ -124,7 +124,8 @@ def child_queries(db: str, repeats: int) -> dict[str, Any]:
     """Median and p95 of each query helper (and the claims ledger, if there is one)."""
     from datetime import date
 
-    from sanctuarywatch import helpers, warehouse
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.query import helpers
 
     con = warehouse.connect(db)  # writable: the ledger records its evaluations
     out: dict[str, Any] = {}
@@ -166,7 +167,7 @@ def child_queries(db: str, repeats: int) -> dict[str, Any]:
 def _ledger() -> Any:
     """The claims ledger's evaluation function, when another area has shipped one."""
     try:
-        from sanctuarywatch import claims  # type: ignore[attr-defined]
+        from sanctuarywatch.query import claims
     except ImportError:
         return None
     for name in ("evaluate_all", "evaluate", "ledger", "run"):
@@ -177,11 +178,11 @@ def _ledger() -> Any:
 
 def child_snapshot(db: str) -> dict[str, Any]:
     """Publishing the readers' snapshot (the daemon's publisher, else checkpoint + copy)."""
-    from sanctuarywatch import warehouse
+    from sanctuarywatch.load import warehouse
 
     con = warehouse.connect(db)
     try:
-        from sanctuarywatch.daemon import publish_snapshot
+        from sanctuarywatch.scheduling.daemon import publish_snapshot
 
         how = "daemon.publish_snapshot"
         seconds = publish_snapshot(con, db)

@@ -23,14 +23,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .output import FORMATS
+from sanctuarywatch import __version__
+from sanctuarywatch.output import FORMATS
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .coverage import Window
-    from .daemon import JobRunner
+    from sanctuarywatch.load.coverage import Window
+    from sanctuarywatch.scheduling.daemon import JobRunner
 
 Command = Callable[[argparse.Namespace], int]
 DEFAULT_REPORT = Path("report") / "index.html"
@@ -95,8 +95,8 @@ def _run(args: argparse.Namespace) -> int:
     """The command, with the project's errors as one line and exit status 1."""
     import duckdb
 
-    from . import warehouse
-    from .errors import SanctuaryWatchError
+    from sanctuarywatch.errors import SanctuaryWatchError
+    from sanctuarywatch.load import warehouse
 
     try:
         return COMMANDS[args.command](args)
@@ -138,7 +138,7 @@ def _query_error(what: str, args: argparse.Namespace, exc: duckdb.Error) -> str:
     """A user's query failed: because of the query, or because the warehouse is damaged."""
     import duckdb
 
-    from . import warehouse
+    from sanctuarywatch.load import warehouse
 
     path = warehouse.db_path(args.db)
     if isinstance(exc, duckdb.IOException) and path.name in str(exc):
@@ -354,7 +354,7 @@ class SourceNames:
 
     @staticmethod
     def _names() -> tuple[str, ...]:
-        from .sources import SOURCE_MODULES
+        from sanctuarywatch.sources import SOURCE_MODULES
 
         return SOURCE_MODULES
 
@@ -399,9 +399,9 @@ def _reading(
     """The warehouse for a command that only reads. A missing file is an error, never a new
     empty warehouse (whose every claim reads `unverifiable`, exit 0); while a daemon holds the
     file, its snapshot; `files=False` for SQL a user typed (daemon.deny_files)."""
-    from . import warehouse
-    from .daemon import open_for_reading
-    from .errors import ConfigError
+    from sanctuarywatch.errors import ConfigError
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.scheduling.daemon import open_for_reading
 
     path = warehouse.db_path(args.db)
     if str(path) != ":memory:" and not path.is_file():
@@ -414,7 +414,7 @@ def _reading(
 
 @contextmanager
 def _open(args: argparse.Namespace, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    from . import warehouse
+    from sanctuarywatch.load import warehouse
 
     con = warehouse.connect(warehouse.db_path(args.db), read_only=read_only)
     try:
@@ -445,7 +445,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _chosen(args: argparse.Namespace) -> str:
-    from .output import chosen
+    from sanctuarywatch.output import chosen
 
     return chosen(args.format)
 
@@ -455,11 +455,11 @@ def _chosen(args: argparse.Namespace) -> str:
 
 @command
 def cmd_collect(args: argparse.Namespace) -> int:
-    from . import warehouse
-    from .archive import Archive
-    from .collect import collect
-    from .http import HttpClient
-    from .sources import Options
+    from sanctuarywatch.collect.run import collect
+    from sanctuarywatch.http import HttpClient
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.load.archive import Archive
+    from sanctuarywatch.sources import Options
 
     options = Options(
         mode=args.mode,
@@ -481,9 +481,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 @command
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from . import warehouse
-    from .archive import Archive
-    from .collect import rebuild
+    from sanctuarywatch.collect.run import rebuild
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.load.archive import Archive
 
     archive = Archive.beside(warehouse.db_path(args.db))
     with _open(args) as con:
@@ -504,9 +504,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 @command
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import claims, demo, report, views, warehouse
-    from .archive import Archive
-    from .output import print_table
+    from sanctuarywatch import views
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.load.archive import Archive
+    from sanctuarywatch.output import print_table
+    from sanctuarywatch.present import demo, report
+    from sanctuarywatch.query import claims
 
     path = warehouse.db_path(args.db)
     with _open(args) as con:
@@ -530,8 +533,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 @command
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from . import daemon, schedule, warehouse
-    from .output import print_table
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.output import print_table
+    from sanctuarywatch.scheduling import daemon, schedule
 
     plan = schedule.load(args.cron)
     if args.check:
@@ -564,7 +568,8 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 @command
 def cmd_run(args: argparse.Namespace) -> int:
-    from . import daemon, schedule, warehouse
+    from sanctuarywatch.load import warehouse
+    from sanctuarywatch.scheduling import daemon, schedule
 
     job = schedule.load(args.cron).job(args.job)
     daemon.configure_logging(args.verbose)
@@ -587,7 +592,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> JobRunner:
     """The job runner, answering from a recorded archive when asked (--replay)."""
-    from . import daemon
+    from sanctuarywatch.scheduling import daemon
 
     recorded = daemon.recording(replay)
     return daemon.JobRunner(con, path, daemon.replay_archives(replay), recorded=recorded)
@@ -600,8 +605,8 @@ def _runner(con: duckdb.DuckDBPyConnection, path: Path, replay: str | None) -> J
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from .errors import ConfigError, SanctuaryWatchError
-    from .output import print_table, write_rows
+    from sanctuarywatch.errors import ConfigError, SanctuaryWatchError
+    from sanctuarywatch.output import print_table, write_rows
 
     if not args.query.strip().strip(";").strip():
         raise ConfigError("sql", "expected a query (SELECT ...), found an empty one")
@@ -634,7 +639,7 @@ ORDER BY s.slug
 
 @command
 def cmd_sources(args: argparse.Namespace) -> int:
-    from . import sources, views
+    from sanctuarywatch import sources, views
 
     modules = sources.all_sources()
     with _reading(args) as con:
@@ -660,7 +665,7 @@ def _coverage(
 ) -> tuple[list[Window] | None, list[Window] | None]:
     """Covered event dates and the gaps between the source's first day and the newest covered
     one; None for a source that does not track coverage (and gaps before any run)."""
-    from . import coverage
+    from sanctuarywatch.load import coverage
 
     if not hasattr(module, "covered"):
         return None, None
@@ -678,8 +683,9 @@ def _current_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 @command
 def cmd_claims(args: argparse.Namespace) -> int:
-    from . import claims, views
-    from .errors import ConfigError
+    from sanctuarywatch import views
+    from sanctuarywatch.errors import ConfigError
+    from sanctuarywatch.query import claims
 
     ledger = claims.load_claims(args.claims)
     unknown = sorted(set(args.id) - {claim.id for claim in ledger})
@@ -697,7 +703,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 @command
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import claims, report
+    from sanctuarywatch.present import report
+    from sanctuarywatch.query import claims
 
     with _reading(args) as con:
         results = claims.evaluate_all(con, None, args.as_of, args.known_on)
@@ -712,8 +719,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import duckdb
 
-    from . import export
-    from .errors import SanctuaryWatchError
+    from sanctuarywatch.errors import SanctuaryWatchError
+    from sanctuarywatch.present import export
 
     if args.lake or not (args.query and args.path):
         return _export_lake(args)
@@ -727,8 +734,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _export_lake(args: argparse.Namespace) -> int:
-    from . import lake
-    from .errors import ConfigError
+    from sanctuarywatch.errors import ConfigError
+    from sanctuarywatch.present import lake
 
     if not args.lake or args.query or args.path:
         raise ConfigError("export", "give a query and a file name, or --lake DIR alone")
@@ -740,7 +747,8 @@ def _export_lake(args: argparse.Namespace) -> int:
 
 @command
 def cmd_compare(args: argparse.Namespace) -> int:
-    from . import helpers, views
+    from sanctuarywatch import views
+    from sanctuarywatch.query import helpers
 
     _check_window(args.offense, args.start, args.end)
     with _reading(args) as con:
@@ -755,8 +763,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _check_window(offense: str, start: date, end: date) -> None:
     """A known offense over a window that runs forwards: an unknown offense or a reversed
     window would otherwise read as "no data in the warehouse"."""
-    from .errors import ConfigError
-    from .schemas import OFFENSES
+    from sanctuarywatch.errors import ConfigError
+    from sanctuarywatch.schemas import OFFENSES
 
     if offense not in OFFENSES:
         raise ConfigError(
@@ -774,8 +782,8 @@ def _jurisdiction(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """An id as given, or the one jurisdiction a name means; several: say which exist."""
     if ":" in name:
         return name
-    from .errors import SanctuaryWatchError
-    from .jurisdictions import resolve
+    from sanctuarywatch.errors import SanctuaryWatchError
+    from sanctuarywatch.query.jurisdictions import resolve
 
     found = resolve(con, name)
     if len(found) != 1:

@@ -33,8 +33,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from httpx_retries import Retry, RetryTransport
 
-from . import __version__
-from .errors import BotWallError, FetchError
+from sanctuarywatch import __version__
+from sanctuarywatch.errors import BotWallError, FetchError
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from .errors import ConfigError
+from sanctuarywatch.errors import ConfigError
 
 # What the query helpers can count (warehouse/030 and 033); a test keeps the lists in step.
 OFFENSES = ("murder", "homicide", "shooting_victim", "shooting_homicide", "violent_crime")

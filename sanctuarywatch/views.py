@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import output
+from sanctuarywatch import output
 
 if TYPE_CHECKING:
     import duckdb
 
-    from .claims import Evaluation
-    from .coverage import Window
-    from .helpers import Figure
+    from sanctuarywatch.load.coverage import Window
+    from sanctuarywatch.query.claims import Evaluation
+    from sanctuarywatch.query.helpers import Figure
 
 Rows = tuple[Sequence[str], Sequence[Sequence[Any]]]
 
@@ -291,7 +291,7 @@ def sources(statuses: Sequence[SourceStatus]) -> View:
 
 
 def _spans(windows: list[Window] | None, empty: str) -> str:
-    from .coverage import spans
+    from sanctuarywatch.load.coverage import spans
 
     if windows is None:
         return ""

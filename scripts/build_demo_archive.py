@@ -19,10 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loopback
 
-from sanctuarywatch import demo, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo
 
 TARGET = Path(__file__).resolve().parents[1] / "sanctuarywatch" / "data" / "demo_archive"
 

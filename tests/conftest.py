@@ -13,9 +13,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from sanctuarywatch import warehouse
-from sanctuarywatch.archive import Archive
 from sanctuarywatch.http import Fetched
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"

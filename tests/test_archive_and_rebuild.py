@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import demo, sqlnorm, warehouse
-from sanctuarywatch.archive import Archive, ArchiveTransport, read_blob
-from sanctuarywatch.collect import collect, rebuild
+from sanctuarywatch.collect.run import collect, rebuild
 from sanctuarywatch.errors import FetchError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import sqlnorm, warehouse
+from sanctuarywatch.load.archive import Archive, ArchiveTransport, read_blob
+from sanctuarywatch.present import demo
 from sanctuarywatch.sources import Options, il_chicago_crimes
 
 

@@ -21,10 +21,13 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
-from sanctuarywatch import cli, daemon, demo, warehouse
-from sanctuarywatch.archive import ARCHIVE_ENV, Archive
+from sanctuarywatch import cli
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import Fetched
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import ARCHIVE_ENV, Archive
+from sanctuarywatch.present import demo
+from sanctuarywatch.scheduling import daemon
 from sanctuarywatch.sources import published_figures, us_doj_press_releases
 
 BUNDLED_FIGURES = published_figures.bundled_path().read_text(encoding="utf-8").splitlines()
@@ -316,7 +319,8 @@ def test_the_snapshot_is_locked_the_same_way(demo_db: Path, tmp_path: Path) -> N
 
 
 def test_every_check_kind_has_a_schema_and_every_offense_a_query() -> None:
-    from sanctuarywatch import claims, schemas
+    from sanctuarywatch import schemas
+    from sanctuarywatch.query import claims
 
     assert set(schemas.CHECK_KINDS) == set(claims.CHECKS)
     sql = "".join(p.read_text() for p in warehouse.schema_dir().glob("views/*.sql"))
@@ -324,7 +328,8 @@ def test_every_check_kind_has_a_schema_and_every_offense_a_query() -> None:
 
 
 def test_the_bundled_files_fit_their_schemas() -> None:
-    from sanctuarywatch import claims, schedule
+    from sanctuarywatch.query import claims
+    from sanctuarywatch.scheduling import schedule
 
     assert len(claims.load_claims()) >= 19
     assert schedule.load(Path(__file__).resolve().parents[1] / "cron.yaml").jobs

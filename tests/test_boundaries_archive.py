@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sanctuarywatch.archive import Archive, read_blob
 from sanctuarywatch.http import Fetched
+from sanctuarywatch.load.archive import Archive, read_blob
 
 BODY = b'[{"id": "1"}]'
 

@@ -14,11 +14,12 @@ import duckdb
 import pytest
 from test_boundaries_helpers import CPD, crime, load_census, load_crimes
 
-from sanctuarywatch import claims, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult
 from sanctuarywatch.errors import ConfigError
-from sanctuarywatch.helpers import Figure
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.query import claims
+from sanctuarywatch.query.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult
+from sanctuarywatch.query.helpers import Figure
 
 # --- compare: one value against the stated figure ----------------------------------------
 

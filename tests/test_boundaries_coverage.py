@@ -13,13 +13,15 @@ import httpx
 import pytest
 from test_boundaries_helpers import CPD, PORTAL, _client, crime, set_coverage
 
-from sanctuarywatch import coverage, helpers, socrata
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect, read_state
+from sanctuarywatch.collect.run import collect, read_state
 from sanctuarywatch.http import Fetched
+from sanctuarywatch.load import coverage
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.load.sqlnorm import PageTable
+from sanctuarywatch.query import helpers
 from sanctuarywatch.sources import Options, Page, State
 from sanctuarywatch.sources import il_chicago_crimes as crimes
-from sanctuarywatch.sqlnorm import PageTable
+from sanctuarywatch.sources.platforms import socrata
 
 EVENT, UPDATED = coverage.EVENT, coverage.UPDATED
 
@@ -77,6 +79,8 @@ def test_merge_keeps_windows_a_microsecond_apart_apart_and_the_dimension() -> No
         ([], 1, 10, [(1, 10)]),
         ([(10, 12)], 1, 10, [(1, 10)]),  # a window starting at the end covers nothing of it
         ([(0, 1)], 1, 10, [(1, 10)]),  # nor one ending at the start
+        ([(11, 12)], 1, 10, [(1, 10)]),  # a window after the end does not stretch the gap
+        ([(0, 1), (3, 5)], 1, 10, [(1, 3), (5, 10)]),  # one before the start: the rest count
         ([(0, 2), (4, 5), (8, 12)], 1, 10, [(2, 4), (5, 8)]),
         ([(5, 6), (1, 2)], 1, 10, [(2, 5), (6, 10)]),  # unsorted windows
         ([(1, 10)], 5, 5, []),  # an empty window misses nothing

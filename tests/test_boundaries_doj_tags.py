@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, fetched, load_json
 
-from sanctuarywatch.doj_tags import TOPICS, topic_tags
 from sanctuarywatch.sources import us_doj_press_releases as releases
 from sanctuarywatch.sources import us_doj_speeches as speeches
+from sanctuarywatch.sources.platforms.justice_gov.tags import TOPICS, topic_tags
 
 ONLY = {
     "sanctuary": "The city is a sanctuary jurisdiction.",

@@ -19,11 +19,12 @@ import httpx
 import pytest
 from conftest import FIXTURES, load_json
 
-from sanctuarywatch import coverage, helpers, warehouse
-from sanctuarywatch.archive import ARCHIVE_TIME_HEADER, Archive
-from sanctuarywatch.collect import RunResult, collect
-from sanctuarywatch.helpers import Caveat, Figure
+from sanctuarywatch.collect.run import RunResult, collect
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import coverage, warehouse
+from sanctuarywatch.load.archive import ARCHIVE_TIME_HEADER, Archive
+from sanctuarywatch.query import helpers
+from sanctuarywatch.query.helpers import Caveat, Figure
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import il_chicago_crimes as crimes
 from sanctuarywatch.sources import us_census_population as census

@@ -13,11 +13,13 @@ import duckdb
 import httpx
 import pytest
 
-from sanctuarywatch import claims, demo, helpers, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo
+from sanctuarywatch.query import claims, helpers
 from sanctuarywatch.sources import Options
 
 CPD = "agency:ILCPD0000"

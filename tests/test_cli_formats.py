@@ -22,8 +22,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import claims, cli, demo, output, views, warehouse
-from sanctuarywatch.archive import Archive
+from sanctuarywatch import cli, output, views
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo
+from sanctuarywatch.query import claims
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -24,8 +24,10 @@ import duckdb
 import httpx
 import pytest
 
-from sanctuarywatch import daemon, demo, schedule, warehouse
-from sanctuarywatch.archive import ArchiveTransport
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import ArchiveTransport
+from sanctuarywatch.present import demo
+from sanctuarywatch.scheduling import daemon, schedule
 
 RECORDED = f"{demo.RECORDING_HOST}/resource/ijzp-q8t2.json"
 CRIMES = (

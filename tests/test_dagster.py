@@ -20,9 +20,11 @@ dg = pytest.importorskip(
     "dagster", reason="the dagster extra is not installed (pip install -e '.[dagster]')"
 )
 
-from sanctuarywatch import demo, schedule, warehouse  # noqa: E402
-from sanctuarywatch.archive import Archive  # noqa: E402
-from sanctuarywatch.dagster_defs import (  # noqa: E402
+from sanctuarywatch.load import warehouse  # noqa: E402
+from sanctuarywatch.load.archive import Archive  # noqa: E402
+from sanctuarywatch.present import demo  # noqa: E402
+from sanctuarywatch.scheduling import schedule  # noqa: E402
+from sanctuarywatch.scheduling.dagster_defs import (  # noqa: E402
     JOB_TAG,
     SanctuaryWatch,
     build_definitions,

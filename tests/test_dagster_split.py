@@ -14,11 +14,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import demo, fetchlog, warehouse
-from sanctuarywatch.archive import Archive, ArchiveTransport, Entry, parse_line
-from sanctuarywatch.collect import collect, fetch_to_archive, load_from_archive
+from sanctuarywatch.collect import fetchlog
+from sanctuarywatch.collect.run import collect, fetch_to_archive, load_from_archive
 from sanctuarywatch.errors import FetchError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, ArchiveTransport, Entry, parse_line
+from sanctuarywatch.present import demo
 
 STEPS = {step.slug: step.options for step in demo.PLAN}
 SPLIT = ("il_chicago_crimes", "us_fbi_cde_agency_monthly", "us_doj_speeches")

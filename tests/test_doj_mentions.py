@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sanctuarywatch.doj_tags import jurisdiction_mentions
+from sanctuarywatch.sources.platforms.justice_gov.tags import jurisdiction_mentions
 
 
 def named(text: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sanctuarywatch.doj_numbers import stated_numbers
+from sanctuarywatch.sources.platforms.justice_gov.numbers import stated_numbers
 
 
 def figures(sentence: str) -> list[tuple[Any, ...]]:

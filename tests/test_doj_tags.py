@@ -6,8 +6,13 @@ from datetime import date
 
 import duckdb
 
-from sanctuarywatch.doj_numbers import stated_numbers
-from sanctuarywatch.doj_tags import JURISDICTIONS, jurisdiction_mentions, sentences, topic_tags
+from sanctuarywatch.sources.platforms.justice_gov.numbers import stated_numbers
+from sanctuarywatch.sources.platforms.justice_gov.tags import (
+    JURISDICTIONS,
+    jurisdiction_mentions,
+    sentences,
+    topic_tags,
+)
 
 
 def test_python_and_sql_jurisdiction_tables_agree(con: duckdb.DuckDBPyConnection) -> None:

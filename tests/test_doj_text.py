@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from conftest import FIXTURES, load_json
 
-from sanctuarywatch.doj_text import clean_title, html_to_text, lines_with_leads, repair_cp1252
+from sanctuarywatch.sources.platforms.justice_gov.text import (
+    clean_title,
+    html_to_text,
+    lines_with_leads,
+    repair_cp1252,
+)
 
 REAL = load_json(FIXTURES / "us_doj_press_releases" / "api_press_releases_2020-03-15_first40.json")
 

@@ -15,10 +15,13 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from sanctuarywatch import chart, daemon, demo, export, helpers, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.claims import Evaluation, evaluate_all
 from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import chart, demo, export
+from sanctuarywatch.query import helpers
+from sanctuarywatch.query.claims import Evaluation, evaluate_all
+from sanctuarywatch.scheduling import daemon
 
 CHICAGO = "agency:ILCPD0000"
 CUTOFF = date(2017, 8, 16)

@@ -25,18 +25,15 @@ from conftest import SHARED_DATA, TESTS, fetched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sanctuarywatch import socrata, sources, warehouse
-from sanctuarywatch.archive import Archive, read_blob
-from sanctuarywatch.collect import collect
-from sanctuarywatch.errors import (
-    BotWallError,
-    FetchError,
-    LayoutError,
-    SanctuaryWatchError,
-)
+from sanctuarywatch import sources
+from sanctuarywatch.collect.run import collect
+from sanctuarywatch.errors import BotWallError, FetchError, LayoutError, SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, HttpSettings
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, read_blob
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import il_chicago_crimes as chicago
+from sanctuarywatch.sources.platforms import socrata
 
 sys.path.insert(0, str(TESTS.parent / "scripts"))
 import contextlib
@@ -203,7 +200,7 @@ def test_ten_reruns_write_no_duplicates(con: duckdb.DuckDBPyConnection, archive:
 
 # the CLI, merging its stage every 2,000 rows (a big load's slices, in a small one)
 IN_SLICES = (
-    "import sys; from sanctuarywatch.warehouse import Stage; Stage.FLUSH_ROWS = 2000; "
+    "import sys; from sanctuarywatch.load.warehouse import Stage; Stage.FLUSH_ROWS = 2000; "
     "from sanctuarywatch.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 

@@ -29,16 +29,13 @@ import httpx
 import pytest
 from conftest import TESTS, fetched
 
-from sanctuarywatch import daemon, schedule, sources, warehouse
-from sanctuarywatch.archive import Archive, read_blob
-from sanctuarywatch.collect import RunResult, collect
-from sanctuarywatch.errors import (
-    BotWallError,
-    FetchError,
-    LayoutError,
-    SanctuaryWatchError,
-)
+from sanctuarywatch import sources
+from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.errors import BotWallError, FetchError, LayoutError, SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, HttpSettings
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, read_blob
+from sanctuarywatch.scheduling import daemon, schedule
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_census_population as census
 from sanctuarywatch.sources import us_doj_speeches as speeches

@@ -12,14 +12,15 @@ import httpx
 import pytest
 from conftest import FIXTURES, SHARED_DATA, fetched, load_json
 
-from sanctuarywatch import socrata, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import MEMORY_ENV, collect, pages_per_batch
+from sanctuarywatch.collect.run import MEMORY_ENV, collect, pages_per_batch
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.load.warehouse import Stage
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import il_chicago_crimes as source
-from sanctuarywatch.warehouse import Stage
+from sanctuarywatch.sources.platforms import socrata
 
 HERE = FIXTURES / "il_chicago_crimes"
 PORTAL = "http://127.0.0.1:8765/resource/ijzp-q8t2.json"

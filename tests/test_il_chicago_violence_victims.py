@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from conftest import FIXTURES, fetched
 
-from sanctuarywatch import warehouse
 from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.load import warehouse
 from sanctuarywatch.sources import il_chicago_violence_victims as source
 
 ROWS = (FIXTURES / "il_chicago_violence_victims" / "constructed_rows.json").read_bytes()

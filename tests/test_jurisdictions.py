@@ -9,10 +9,10 @@ import httpx
 import pytest
 from conftest import FIXTURES
 
-from sanctuarywatch import jurisdictions
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.query import jurisdictions
 from sanctuarywatch.sources import Options
 
 CDE_SAMPLE = FIXTURES / "us_fbi_cde_agency_monthly" / "summarized_agency_ILCPD0000_V_2024.json"

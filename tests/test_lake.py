@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import demo, lake, warehouse
-from sanctuarywatch.archive import Archive
 from sanctuarywatch.cli import main
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo, lake
 
 
 @pytest.fixture(scope="module")

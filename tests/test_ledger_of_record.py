@@ -18,11 +18,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from sanctuarywatch import claims, cli, coverage, demo, helpers, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult, Claim
-from sanctuarywatch.collect import collect
+from sanctuarywatch import cli
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import coverage, warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo
+from sanctuarywatch.query import claims, helpers
+from sanctuarywatch.query.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult, Claim
 from sanctuarywatch.sources import Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from conftest import FIXTURES
 
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError, LayoutError, RecordError
 from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import published_figures as src
 

@@ -16,11 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import cli, demo, sources, warehouse
-from sanctuarywatch.archive import Archive, ArchiveTransport, Entry
-from sanctuarywatch.collect import collect, rebuild
+from sanctuarywatch import cli, sources
+from sanctuarywatch.collect.run import collect, rebuild
 from sanctuarywatch.errors import ConfigError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, ArchiveTransport, Entry
+from sanctuarywatch.present import demo
 
 CHICAGO = "il_chicago_crimes"
 Damager = Callable[[Archive], str]

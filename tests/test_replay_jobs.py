@@ -14,7 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import daemon, demo, schedule, sources, warehouse
+from sanctuarywatch import sources
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.present import demo
+from sanctuarywatch.scheduling import daemon, schedule
 
 REPO = Path(__file__).resolve().parents[1]
 CRON = REPO / "cron.yaml"

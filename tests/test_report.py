@@ -18,9 +18,10 @@ import duckdb
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from sanctuarywatch import demo, report, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.claims import Evaluation, evaluate_all, load_claims
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import demo, report
+from sanctuarywatch.query.claims import Evaluation, evaluate_all, load_claims
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = [

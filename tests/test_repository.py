@@ -49,7 +49,7 @@ def test_each_view_and_macro_is_defined_once_outside_the_numbered_files() -> Non
 
 
 def test_changed_views_reach_an_existing_warehouse(tmp_path: Path) -> None:
-    from sanctuarywatch import warehouse
+    from sanctuarywatch.load import warehouse
 
     con = warehouse.connect(tmp_path / "w.duckdb")
     con.execute("DROP VIEW claim_ledger")  # as if an older definition were in the file

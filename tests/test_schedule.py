@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from sanctuarywatch import schedule, sources
+from sanctuarywatch import sources
 from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.scheduling import schedule
 
 REPO = Path(__file__).resolve().parents[1]
 NEW_YORK = ZoneInfo("America/New_York")

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from conftest import FIXTURES, fetched, load_json
 
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options, State
 from sanctuarywatch.sources import us_doj_press_releases as source
 

@@ -8,10 +8,10 @@ import duckdb
 import pytest
 from conftest import FIXTURES, fetched
 
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_doj_speeches as source
 

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from conftest import FIXTURES, fetched, load_json
 
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_fbi_cde_agencies as src
 

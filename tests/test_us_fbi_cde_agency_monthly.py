@@ -13,13 +13,14 @@ import httpx
 import pytest
 from conftest import FIXTURES, TESTS, fetched, load_json
 
-from sanctuarywatch import fbi_cde, helpers
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.query import helpers
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_fbi_cde_agency_monthly as src
+from sanctuarywatch.sources.platforms import fbi_cde
 
 SAMPLE = FIXTURES / src.SLUG / "summarized_agency_ILCPD0000_V_2024.json"
 LOOPBACK = "http://127.0.0.1:8770"

@@ -12,11 +12,13 @@ import duckdb
 import pytest
 from conftest import FIXTURES, fetched
 
-from sanctuarywatch import chart, helpers, warehouse
-from sanctuarywatch.archive import Archive
-from sanctuarywatch.collect import collect
+from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
 from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.present import chart
+from sanctuarywatch.query import helpers
 from sanctuarywatch.sources import Options
 from sanctuarywatch.sources import us_ucr_agency_monthly as src
 
@@ -80,8 +82,8 @@ def _options(base: str = LOOPBACK, oris: tuple[str, ...] = tuple(AGENCIES)) -> O
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     """The five agencies, loaded from the bundled demo archive through the collector."""
-    from sanctuarywatch import demo
-    from sanctuarywatch.archive import ArchiveTransport
+    from sanctuarywatch.load.archive import ArchiveTransport
+    from sanctuarywatch.present import demo
 
     con = warehouse.connect(":memory:")
     step = next(s for s in demo.PLAN if s.slug == src.SLUG)

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sanctuarywatch import warehouse
-from sanctuarywatch.warehouse import Stage
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.warehouse import Stage
 
 T1 = datetime(2026, 1, 1, tzinfo=UTC)
 T2 = datetime(2026, 2, 1, tzinfo=UTC)

@@ -1,5 +1,5 @@
 -- Core bookkeeping: runs, the raw-response index and per-source state.
--- Fact tables of each source follow the same versioned shape (see sanctuarywatch/warehouse.py):
+-- Fact tables of each source follow the same versioned shape (see sanctuarywatch/load/warehouse.py):
 --   <name>_versions holds every version ever observed, <name> (a view) the current one,
 --   <name>_as_of(ts) (a table macro) what the data said at time ts.
 

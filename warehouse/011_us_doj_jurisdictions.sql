@@ -1,4 +1,4 @@
--- Jurisdictions the DOJ tagger matches (the same rows as sanctuarywatch.doj_tags.JURISDICTIONS;
+-- Jurisdictions the DOJ tagger matches (the same rows as sanctuarywatch.sources.platforms.justice_gov.tags.JURISDICTIONS;
 -- tests/test_doj_tags.py fails when the two differ). A reference table, not versioned: a change is
 -- a new numbered file. Aliases are '; '-separated and matched case-sensitively, longest first;
 -- the words around a match can veto it (see doj_tags): bare 'New York' is the city only where

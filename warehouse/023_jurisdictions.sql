@@ -3,7 +3,7 @@
 -- "Miami-Dade" alone is ambiguous: the county (about 2.7 million people, some 35-40 police
 -- agencies), the Miami-Dade Police Department (unincorporated areas plus contract cities,
 -- about 1.2 million; the Miami-Dade Sheriff's Office since 2025) or, loosely, the City of Miami.
--- sanctuarywatch.jurisdictions.resolve() returns every candidate and never guesses.
+-- sanctuarywatch.query.jurisdictions.resolve() returns every candidate and never guesses.
 
 CREATE TABLE IF NOT EXISTS jurisdictions (
     jurisdiction_id  VARCHAR PRIMARY KEY,   -- kind:code, e.g. county:12086, agency:FL0130000

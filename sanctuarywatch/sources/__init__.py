@@ -35,8 +35,8 @@ from datetime import date, datetime
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from ..errors import ConfigError
-from ..http import Fetched
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.http import Fetched
 
 SOURCE_MODULES = (
     "il_chicago_crimes",

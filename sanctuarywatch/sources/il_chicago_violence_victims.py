@@ -20,9 +20,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from .. import coverage, socrata, sqlnorm
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.load import coverage, sqlnorm
+from sanctuarywatch.sources import Options, Page, PageIterator, State
+from sanctuarywatch.sources.platforms import socrata
 
 if TYPE_CHECKING:  # a load never makes Arrow: pyarrow (~35 MB) is imported where it is made
     import pyarrow as pa

@@ -26,10 +26,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import schemas
-from ..errors import ConfigError, LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch import schemas
+from sanctuarywatch.errors import ConfigError, LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
 
 SLUG = "published_figures"
 PUBLISHER = "various (reporting body per figure)"

@@ -31,9 +31,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
 
 SLUG = "us_census_population"
 PUBLISHER = "U.S. Census Bureau, Population Estimates Program"

@@ -31,11 +31,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from .. import doj_tags
-from ..doj_text import clean_title, html_to_text
-from ..errors import LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
+from sanctuarywatch.sources.platforms.justice_gov import tags as doj_tags
+from sanctuarywatch.sources.platforms.justice_gov.text import clean_title, html_to_text
 
 SLUG = "us_doj_press_releases"
 PUBLISHER = "U.S. Department of Justice"

@@ -31,10 +31,11 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
-from .. import doj_html, doj_tags
-from ..errors import RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
+from sanctuarywatch.sources.platforms.justice_gov import html as doj_html
+from sanctuarywatch.sources.platforms.justice_gov import tags as doj_tags
 
 SLUG = "us_doj_speeches"
 PUBLISHER = "U.S. Department of Justice"

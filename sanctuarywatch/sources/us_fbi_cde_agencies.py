@@ -2,7 +2,7 @@
 
 Publisher: FBI Uniform Crime Reporting Program (Crime Data Explorer).
 URL: https://api.usa.gov/crime/fbi/cde/agency/byStateAbbr/{ST} (keyed), or the same path under
-     https://cde.ucr.cjis.gov/LATEST; sanctuarywatch.fbi_cde chooses and records the host.
+     https://cde.ucr.cjis.gov/LATEST; sources.platforms.fbi_cde chooses and records the host.
 Cadence: changes rarely (new agencies, NIBRS transitions); a monthly pull is plenty.
 
 Notes (dated, from the real Illinois response of 2025-2026):
@@ -19,10 +19,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import fbi_cde
-from ..errors import LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
+from sanctuarywatch.sources.platforms import fbi_cde
 
 SLUG = "us_fbi_cde_agencies"
 PUBLISHER = "FBI Uniform Crime Reporting Program (Crime Data Explorer)"

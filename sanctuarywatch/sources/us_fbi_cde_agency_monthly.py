@@ -3,7 +3,7 @@
 Publisher: FBI Uniform Crime Reporting Program (Crime Data Explorer).
 URL: https://api.usa.gov/crime/fbi/cde/summarized/agency/{ORI}/{offense}?from=MM-YYYY&to=MM-YYYY
      (keyed), or the same path under https://cde.ucr.cjis.gov/LATEST (the site's backend);
-     see sanctuarywatch.fbi_cde for how the host is chosen and recorded.
+     see sanctuarywatch.sources.platforms.fbi_cde for how the host is chosen and recorded.
 Cadence: monthly refresh; agencies revise months until the following spring.
 
 Notes (dated, from SOURCES.md and the real 2024 Chicago PD response, refresh 2026-02-15):
@@ -30,10 +30,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .. import fbi_cde
-from ..errors import LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
+from sanctuarywatch.sources.platforms import fbi_cde
 
 SLUG = "us_fbi_cde_agency_monthly"
 PUBLISHER = "FBI Uniform Crime Reporting Program (Crime Data Explorer)"

@@ -36,9 +36,9 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from ..errors import ConfigError, LayoutError, RecordError
-from ..http import Fetched, HttpClient
-from . import Options, Page, PageIterator, State
+from sanctuarywatch.errors import ConfigError, LayoutError, RecordError
+from sanctuarywatch.http import Fetched, HttpClient
+from sanctuarywatch.sources import Options, Page, PageIterator, State
 
 SLUG = "us_ucr_agency_monthly"
 PUBLISHER = "FBI Uniform Crime Reporting Program (Return A), per-agency files by Jacob Kaplan"

@@ -27,7 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
-from .helpers import _as_of, _same_day_last_year
+from sanctuarywatch.query.helpers import _as_of, _same_day_last_year
 
 THIS_YEAR_COLOR = "#c0392b"
 LAST_YEAR_COLOR = "#7f8c8d"

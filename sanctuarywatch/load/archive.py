@@ -33,8 +33,8 @@ from pathlib import Path
 import httpx
 import zstandard
 
-from .errors import LayoutError
-from .http import Fetched, redact_url
+from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.http import Fetched, redact_url
 
 ARCHIVE_ENV = "SANCTUARYWATCH_ARCHIVE"
 # zstd level 1: a 12 MB portal page (20,000 rows) compresses in 26 ms to 1.25 MB; gzip level

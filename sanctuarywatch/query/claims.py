@@ -35,9 +35,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from . import helpers
-from .errors import ConfigError
-from .helpers import Caveat, Figure
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.query import helpers
+from sanctuarywatch.query.helpers import Caveat, Figure
 
 CLAIMS_ENV = "SANCTUARYWATCH_CLAIMS"
 VERDICTS = ("supported", "contradicted", "mixed", "unverifiable")
@@ -149,7 +149,7 @@ def load_claims(extra: Iterable[str | os.PathLike[str]] = ()) -> list[Claim]:
 def _read(path: Path) -> list[Claim]:
     """A claims file, checked against `schemas.ClaimsFile` before any claim is used: a bad
     value is named (file, line, claim, key, what was expected), never met mid-evaluation."""
-    from . import schemas  # pydantic loads only for commands that read claims
+    from sanctuarywatch import schemas
 
     data = schemas.read_yaml(path, "claims")
     schemas.check_claims(path, data)

@@ -19,7 +19,8 @@ from typing import Any
 
 import duckdb
 
-from . import coverage, sources
+from sanctuarywatch import sources
+from sanctuarywatch.load import coverage
 
 INFINITY = "infinity"
 EARLY_YEAR_DAYS = 60

@@ -30,9 +30,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .archive import Archive, Entry, parse_line
-from .errors import ConfigError, LayoutError
-from .sources import Options, State
+from sanctuarywatch.errors import ConfigError, LayoutError
+from sanctuarywatch.load.archive import Archive, Entry, parse_line
+from sanctuarywatch.sources import Options, State
 
 RUNS_DIR = "runs"
 STATE_DIR = "state"

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import ConfigError
-from .sqlnorm import literal
-from .warehouse import versioned_tables
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.load.sqlnorm import literal
+from sanctuarywatch.load.warehouse import versioned_tables
 
 PARTITIONS = ("source", "valid_from_year")
 

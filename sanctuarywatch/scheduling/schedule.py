@@ -35,8 +35,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import schemas, sources
-from .errors import ConfigError
+from sanctuarywatch import schemas, sources
+from sanctuarywatch.errors import ConfigError
 
 CRON_ENV = "SANCTUARYWATCH_CRON"
 CRON_FILE = "cron.yaml"
@@ -116,7 +116,7 @@ def find_cron(option: str | os.PathLike[str] | None = None) -> Path:
     packaged = Path(str(resources.files("sanctuarywatch") / "_jobs" / CRON_FILE))
     if packaged.is_file():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / CRON_FILE
+    checkout = Path(__file__).resolve().parents[2] / CRON_FILE
     if checkout.is_file():
         return checkout
     raise ConfigError(CRON_FILE, f"not found (give --cron or set ${CRON_ENV})")

@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from . import claims, coverage, fetchlog, sources, sqlnorm
-from .archive import Archive, Damage, DamagedArchiveError, Entry
-from .errors import ConfigError, LayoutError, RecordError, SanctuaryWatchError
-from .http import Fetched, HttpClient, redact
-from .sources import Options, Page, State
-from .warehouse import LoadCounts, Stage
+from sanctuarywatch import sources
+from sanctuarywatch.collect import fetchlog
+from sanctuarywatch.errors import ConfigError, LayoutError, RecordError, SanctuaryWatchError
+from sanctuarywatch.http import Fetched, HttpClient, redact
+from sanctuarywatch.load import coverage, sqlnorm
+from sanctuarywatch.load.archive import Archive, Damage, DamagedArchiveError, Entry
+from sanctuarywatch.load.warehouse import LoadCounts, Stage
+from sanctuarywatch.sources import Options, Page, State
 
 log = logging.getLogger(__name__)
 MEMORY_ENV = "SANCTUARYWATCH_LOAD_MEMORY"
@@ -415,7 +417,7 @@ def _reevaluate_claims(con: duckdb.DuckDBPyConnection, slugs: set[str], run_id: 
     claim that cannot be computed) must not roll back data that loaded fine."""
     try:
         con.execute("BEGIN")
-        claims.reevaluate_after_load(con, slugs, run_id)
+        _claims().reevaluate_after_load(con, slugs, run_id)
         con.execute("COMMIT")
     except Exception as exc:
         with contextlib.suppress(duckdb.Error):
@@ -759,3 +761,11 @@ def _restart_run(con: duckdb.DuckDBPyConnection, result: RunResult, job: str) ->
         "error = NULL WHERE run_id = ?",
         [job, result.started_at, result.run_id],
     )
+
+
+def _claims() -> ModuleType:
+    """The claims module, imported when a load has committed: a run sits below the claims in
+    the layers (ARCHITECTURE.md), and reaches up only to re-evaluate what it changed."""
+    from sanctuarywatch.query import claims
+
+    return claims

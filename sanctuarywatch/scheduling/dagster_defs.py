@@ -3,7 +3,8 @@
 For a newsroom that outgrows one daemon: parallel fetching across workers, partitions it can
 backfill and retry one by one, a run history and UI the whole team sees. Needs the `dagster`
 extra (`pip install 'sanctuarywatch[dagster]'`); the daemon stays the simple default.
-`dagster dev -m sanctuarywatch.dagster_defs` serves it (docs/orchestration.md). Everything is
+`dagster dev -m sanctuarywatch.scheduling.dagster_defs` serves it (docs/orchestration.md).
+Everything is
 built from `schedule.load()`, so there is no second configuration to keep in step:
 
     raw/<slug>         fetch into the raw archive only (collect.fetch_to_archive): in no
@@ -46,14 +47,17 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from . import claims, schedule, sources, warehouse
-from .archive import Archive, ArchiveTransport
-from .collect import fetch_to_archive, load_from_archive
-from .daemon import replay_archives
-from .errors import ConfigError
-from .fetchlog import options_to_dict, read_state
-from .http import HttpClient
-from .sources import Options, State
+from sanctuarywatch import sources
+from sanctuarywatch.collect.fetchlog import options_to_dict, read_state
+from sanctuarywatch.collect.run import fetch_to_archive, load_from_archive
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, ArchiveTransport
+from sanctuarywatch.query import claims
+from sanctuarywatch.scheduling import schedule
+from sanctuarywatch.scheduling.daemon import replay_archives
+from sanctuarywatch.sources import Options, State
 
 POOL = "sanctuarywatch_warehouse"
 JOB_TAG = "sanctuarywatch/cron_job"  # a scheduled run's cron.yaml job: its options apply
@@ -238,7 +242,7 @@ def _fetch_state(archive: Archive, db: Path, slug: str) -> State:
     found = read_state(archive, slug)
     if found is not None or not db.is_file():
         return found or State()
-    from .collect import read_state as warehouse_state
+    from sanctuarywatch.collect.run import read_state as warehouse_state
 
     con = warehouse.connect(db, read_only=True)  # a ConfigError while a writer holds it
     try:
@@ -335,7 +339,7 @@ def ledger_assets(loaded: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
         description="the HTML report: the ledger, evidence and the year-to-date chart",
     )
     def report(sanctuarywatch: SanctuaryWatch) -> dg.MaterializeResult[None]:
-        from . import report as html
+        from sanctuarywatch.present import report as html
 
         con = warehouse.connect(sanctuarywatch.db_path(), read_only=True)
         try:
@@ -470,7 +474,7 @@ def build_definitions(
 
 def demo_plan() -> dict[str, Options]:
     """The bundled archive's recordings as a plan (`sanctuarywatch demo`'s steps)."""
-    from . import demo
+    from sanctuarywatch.present import demo
 
     plan = {}
     for step in demo.PLAN:

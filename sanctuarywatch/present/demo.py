@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import helpers
-from .archive import Archive, ArchiveTransport
-from .collect import RunResult, collect
-from .http import HttpClient
-from .sources import Options
+from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.http import HttpClient
+from sanctuarywatch.load.archive import Archive, ArchiveTransport
+from sanctuarywatch.query import helpers
+from sanctuarywatch.sources import Options
 
 RECORDING_HOST = "http://127.0.0.1:8765"
 # What each recorded path stands for upstream, so the warehouse and the report cite the

@@ -21,7 +21,7 @@ from datetime import date
 
 import duckdb
 
-from .errors import ConfigError
+from sanctuarywatch.errors import ConfigError
 
 KINDS = ("state", "county", "place", "agency")
 

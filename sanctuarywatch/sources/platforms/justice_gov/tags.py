@@ -28,8 +28,8 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .doj_numbers import stated_numbers
-from .doj_text import lines_with_leads
+from sanctuarywatch.sources.platforms.justice_gov.numbers import stated_numbers
+from sanctuarywatch.sources.platforms.justice_gov.text import lines_with_leads
 
 
 class Jurisdiction(NamedTuple):

@@ -23,9 +23,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .claims import Evaluation
-from .errors import ConfigError
-from .helpers import Figure
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.query.claims import Evaluation
+from sanctuarywatch.query.helpers import Figure
 
 FORMATS = ("csv", "parquet", "json")
 ENDINGS = ".json, .csv or .parquet"

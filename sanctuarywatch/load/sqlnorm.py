@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
 
-from .errors import LayoutError, RecordError, SanctuaryWatchError
+from sanctuarywatch.errors import LayoutError, RecordError, SanctuaryWatchError
 
 if TYPE_CHECKING:  # pyarrow (~36 MB) is imported only where Arrow is made: loading page
     import pyarrow as pa  # files never needs it

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 
-from .doj_text import collapse, html_to_text
-from .errors import LayoutError
+from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.sources.platforms.justice_gov.text import collapse, html_to_text
 
 SOURCE = "us_doj_speeches"
 TIME_ZONE = ZoneInfo("America/New_York")

@@ -45,12 +45,14 @@ import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import claims, schedule, warehouse
-from .archive import Archive, ArchiveTransport
-from .collect import RunResult, collect
-from .errors import ConfigError, SanctuaryWatchError
-from .http import HttpClient, redact
-from .sources import Options
+from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.errors import ConfigError, SanctuaryWatchError
+from sanctuarywatch.http import HttpClient, redact
+from sanctuarywatch.load import warehouse
+from sanctuarywatch.load.archive import Archive, ArchiveTransport
+from sanctuarywatch.query import claims
+from sanctuarywatch.scheduling import schedule
+from sanctuarywatch.sources import Options
 
 log = logging.getLogger(__name__)
 REPLAY_ENV = "SANCTUARYWATCH_REPLAY"
@@ -149,7 +151,7 @@ def recording(spec: str | None) -> Recording | None:
     options it was recorded with. Any other archive: None (the job's options as written)."""
     if (spec or os.environ.get(REPLAY_ENV)) != "bundled":
         return None
-    from . import demo
+    from sanctuarywatch.present import demo
 
     return Recording({step.slug: step.options for step in demo.PLAN}, demo.CITED_AS)
 
@@ -525,6 +527,6 @@ def configure_logging(verbose: bool = False) -> None:
     for noisy in ("apscheduler", "httpx"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     # the runner's line per run (read back from the ledger) replaces collect's own lines
-    logging.getLogger("sanctuarywatch.collect").setLevel(
+    logging.getLogger("sanctuarywatch.collect.run").setLevel(
         logging.DEBUG if verbose else logging.CRITICAL
     )

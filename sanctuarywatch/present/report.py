@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from . import chart
-from .claims import VERDICTS, Evaluation, evaluate_all
-from .helpers import Caveat, Figure
+from sanctuarywatch.present import chart
+from sanctuarywatch.query.claims import VERDICTS, Evaluation, evaluate_all
+from sanctuarywatch.query.helpers import Caveat, Figure
 
 TITLE = "sanctuarywatch: the claims ledger"
 

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .errors import ConfigError
-from .sqlnorm import PARQUET, Normaliser, PageFile, PageTable, literal
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.load.sqlnorm import PARQUET, Normaliser, PageFile, PageTable, literal
 
 if TYPE_CHECKING:  # imported where Arrow is made (see sqlnorm)
     import pyarrow as pa
@@ -64,7 +64,7 @@ def schema_dir() -> Path:
     packaged = Path(str(resources.files("sanctuarywatch") / "_warehouse"))
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "warehouse"
+    checkout = Path(__file__).resolve().parents[2] / "warehouse"
     if checkout.is_dir():
         return checkout
     raise ConfigError("sanctuarywatch package", "schema files not found (broken install?)")

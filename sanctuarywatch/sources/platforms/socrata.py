@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from types import ModuleType
 from typing import Any
 
-from . import coverage, sqlnorm
-from .errors import LayoutError
-from .http import Fetched, HttpClient, secret_from_env
-from .sources import Options, Page, State
+from sanctuarywatch.errors import LayoutError
+from sanctuarywatch.http import Fetched, HttpClient, secret_from_env
+from sanctuarywatch.load import coverage, sqlnorm
+from sanctuarywatch.sources import Options, Page, State
 
 MAX_PAGE_SIZE = 50_000
 TOKEN_ENV = ("SANCTUARYWATCH_SOCRATA_APP_TOKEN", "SOCRATA_APP_TOKEN")

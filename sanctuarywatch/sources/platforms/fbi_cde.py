@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ConfigError, LayoutError
-from .http import Fetched, secret_from_env
-from .sources import Options
+from sanctuarywatch.errors import ConfigError, LayoutError
+from sanctuarywatch.http import Fetched, secret_from_env
+from sanctuarywatch.sources import Options
 
 HOSTS = {"api": "https://api.usa.gov/crime/fbi/cde", "site": "https://cde.ucr.cjis.gov/LATEST"}
 HOST_NAMES = {"api": "api.usa.gov", "site": "cde.ucr.cjis.gov"}

@@ -1,0 +1,1 @@
+"""What people read: the report, the chart, exports, the demo, the lake."""

@@ -1,0 +1,1 @@
+"""Questions asked of the warehouse: helpers, claims, coverage, jurisdictions."""

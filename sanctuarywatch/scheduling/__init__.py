@@ -1,0 +1,1 @@
+"""When jobs run: cron.yaml, the daemon, the Dagster definitions."""

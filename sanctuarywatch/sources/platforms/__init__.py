@@ -1,0 +1,1 @@
+"""Code shared by sources of one upstream platform (no source's own rules)."""

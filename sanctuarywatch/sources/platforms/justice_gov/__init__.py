@@ -1,0 +1,1 @@
+"""justice.gov pages and texts: layouts, text, tags, numbers."""
