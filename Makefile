@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint record demo-archive bench clean
+.PHONY: demo test lint record demo-archive bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ demo-archive: $(STAMP)  ## re-record the bundled demo archive against the loopba
 bench: $(STAMP)  ## benchmarks (1M/8M generated rows on loopback); writes nothing to git
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+mutate: $(STAMP)  ## mutation testing by hand, never in CI (MUTATION.md); a subset: make mutate MUTANTS='sanctuarywatch.load.coverage*'
+	$(BIN)/pip install --quiet 'mutmut==3.8.1'
+	$(BIN)/mutmut run $(MUTANTS)
+	$(BIN)/python scripts/mutate.py mutants $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) warehouse/*.duckdb warehouse/raw

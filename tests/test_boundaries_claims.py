@@ -153,6 +153,7 @@ S, C, M, U = "supported", "contradicted", "mixed", "unverifiable"
         ([(S, PUBLICATION), (C, PUBLICATION)], M),
         ([(S, PUBLICATION), (S, PUBLICATION)], S),
         ([(U, PUBLICATION)], U),
+        ([(U, PUBLICATION), (S, PUBLICATION)], S),  # an unverifiable publication is set aside
         ([(S, RESTATEMENT)], U),  # a restatement never decides
         ([(C, RESTATEMENT)], U),
         ([(S, RESTATEMENT), (C, PUBLICATION)], C),
@@ -195,6 +196,14 @@ def test_nothing_decided_gives_every_reason_untagged() -> None:
     assert claims.combine(results) == (
         U,
         "no data; restated by the claimant's own source, which is not support: own words",
+    )
+
+
+def test_every_restatement_is_named_wherever_it_stands() -> None:
+    results = [_r(S, "own words", RESTATEMENT), _r(U, "no data"), _r(C, "again", RESTATEMENT)]
+    assert claims.combine(results) == (
+        U,
+        "no data; restated by the claimant's own source, which is not support: own words; again",
     )
 
 
