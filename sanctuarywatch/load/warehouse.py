@@ -202,13 +202,19 @@ def _arrow_type(kind: str) -> pa.DataType:
     return types.get(kind, pa.string())
 
 
-def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    """(name, type) of a versioned table's own columns, without versioning columns."""
+def versioned_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of every column of `<table>_versions`, in order."""
     rows = con.execute(
         "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE table_name = ? ORDER BY column_index",
+        "WHERE table_name = ? AND NOT internal ORDER BY column_index",
         [f"{table}_versions"],
     ).fetchall()
+    return [(str(name), str(kind)) for name, kind in rows]
+
+
+def fact_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a versioned table's own columns, without versioning columns."""
+    rows = versioned_columns(con, table)
     if not rows:
         raise ConfigError(table, "no such versioned table in the warehouse schema")
     skip = set(VERSION_COLUMNS) | set(PROVENANCE_COLUMNS)

@@ -35,6 +35,7 @@ from pathlib import Path
 import duckdb
 
 from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.sqlnorm import literal
 from sanctuarywatch.load.warehouse import versioned_tables
 
@@ -48,7 +49,7 @@ def export_lake(con: duckdb.DuckDBPyConnection, folder: str | Path) -> dict[str,
         raise ConfigError(str(root), "is a file; --lake expects a folder")
     root.mkdir(parents=True, exist_ok=True)
     written = {name: _write_table(con, root, name) for name in versioned_tables(con)}
-    schemas = {name: _columns(con, name) for name in written}
+    schemas = {name: warehouse.versioned_columns(con, name) for name in written}
     (root / "views.sql").write_text(views_sql(schemas, written), encoding="utf-8")
     (root / "_lake.json").write_text(_manifest(schemas, written), encoding="utf-8")
     return written
@@ -78,15 +79,6 @@ def _write_table(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> int:
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
-
-
-def _columns(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE table_name = ? AND NOT internal ORDER BY column_index",
-        [f"{name}_versions"],
-    ).fetchall()
-    return [(str(column), str(kind)) for column, kind in rows]
 
 
 def views_sql(schemas: dict[str, list[tuple[str, str]]], rows: dict[str, int]) -> str:
