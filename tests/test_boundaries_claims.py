@@ -17,7 +17,7 @@ from test_boundaries_helpers import CPD, crime, load_census, load_crimes
 from sanctuarywatch.errors import ConfigError
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive
-from sanctuarywatch.query import claims
+from sanctuarywatch.query import checks, claims
 from sanctuarywatch.query.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult
 from sanctuarywatch.query.helpers import Figure
 
@@ -256,12 +256,12 @@ def _published(body: str) -> Figure:
 
 
 def test_basis_data_over_publication_over_restatement(con: duckdb.DuckDBPyConnection) -> None:
-    ctx = claims._Context(con, _claim("Jeff Sessions / DOJ"), None, None)
-    assert claims._basis(ctx, [Figure("count", 1, {"jurisdiction": CPD})]) == DATA
-    assert claims._basis(ctx, [_published("FDLE")]) == PUBLICATION
-    assert claims._basis(ctx, [_published("DOJ")]) == RESTATEMENT
-    assert claims._basis(ctx, [_published("FDLE"), _published("DOJ")]) == RESTATEMENT
-    assert claims._basis(ctx, [_published("DOJ"), Figure("count", 1, {})]) == DATA
+    ctx = claims.Context(con, _claim("Jeff Sessions / DOJ"), None, None)
+    assert checks.basis_of(ctx, [Figure("count", 1, {"jurisdiction": CPD})]) == DATA
+    assert checks.basis_of(ctx, [_published("FDLE")]) == PUBLICATION
+    assert checks.basis_of(ctx, [_published("DOJ")]) == RESTATEMENT
+    assert checks.basis_of(ctx, [_published("FDLE"), _published("DOJ")]) == RESTATEMENT
+    assert checks.basis_of(ctx, [_published("DOJ"), Figure("count", 1, {})]) == DATA
 
 
 # --- year-to-date checks moved to another day ---------------------------------------------
@@ -288,7 +288,7 @@ def test_a_ytd_check_moves_by_the_offset_and_jan_1_to_jan_1(
     moment: datetime,
     moved: datetime,
 ) -> None:
-    ctx = claims._Context(con, _claim(), as_of, None)
+    ctx = claims.Context(con, _claim(), as_of, None)
     assert ctx.shift(moment, {"ytd": ytd}) == moved
     assert ctx.day("2017-06-30 17:00") == datetime(2017, 6, 30, 17)
     assert ctx.day(date(2017, 6, 30)) == datetime.combine(date(2017, 6, 30), time())

@@ -441,7 +441,7 @@ def test_no_incident_and_no_monthly_data_is_no_source(con: duckdb.DuckDBPyConnec
     ],
 )
 def test_same_day_last_year(day: date, last_year: date) -> None:
-    assert helpers._same_day_last_year(day) == last_year
+    assert helpers.same_day_last_year(day) == last_year
 
 
 @pytest.fixture(scope="module")
@@ -512,7 +512,7 @@ def test_ytd_with_nothing_last_year_has_no_change(two_years: duckdb.DuckDBPyConn
     ],
 )
 def test_percent_change(new: float | None, old: float | None, change: float | None) -> None:
-    assert helpers._percent_change(new, old) == change
+    assert helpers.percent_change(new, old) == change
 
 
 @pytest.mark.parametrize(
@@ -647,12 +647,12 @@ def test_population_for_a_serving_agency_is_its_area_with_a_caveat(
     ],
 )
 def test_the_observation_cut(known_on: helpers.KnownOn, cut: str) -> None:
-    assert helpers._as_of(known_on) == cut
+    assert helpers.as_of(known_on) == cut
 
 
 def test_an_aware_instant_is_cut_in_utc() -> None:
     chicago = datetime(2017, 8, 16, 19, 0, tzinfo=crimes.TIME_ZONE)  # CDT, UTC-5
-    assert helpers._as_of(chicago) == "2017-08-17T00:00:00+00:00"
+    assert helpers.as_of(chicago) == "2017-08-17T00:00:00+00:00"
 
 
 @pytest.fixture(scope="module")
