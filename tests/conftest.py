@@ -5,14 +5,16 @@ cassette fails instead of going online."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pytest
 
+from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import Fetched
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive
@@ -65,3 +67,61 @@ def fetched(
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def vcr_cassette_name(request: pytest.FixtureRequest) -> str:
+    """The cassette a test replays: tests/cassettes/<module>/<test name>.yaml, or the name its
+    mark gives (`@pytest.mark.vcr(cassette="...")`), so a test renamed after it was recorded
+    keeps its recording (`make record` writes it there again). Parametrized cases share one."""
+    marker = request.node.get_closest_marker("vcr")
+    named = marker.kwargs.get("cassette") if marker else None
+    return str(named or request.node.originalname)
+
+
+@contextmanager
+def layout_break(source: str, expected: str) -> Iterator[pytest.ExceptionInfo[LayoutError]]:
+    """The block must fail with the project's LayoutError naming the source and saying what
+    was expected (`expected` is part of that), never a traceback of a KeyError or the like.
+    Gives the caught error, for what a test checks of it after the block."""
+    with pytest.raises(LayoutError) as caught:
+        yield caught
+    assert caught.value.source == source, str(caught.value)
+    assert expected in caught.value.expected, str(caught.value)
+    assert f"[{source}]" in str(caught.value) and expected in str(caught.value)
+
+
+class Twice(NamedTuple):
+    """Two runs of one collection, and each versioned table's row count after each run."""
+
+    first: Any  # collect.run.RunResult
+    second: Any
+    versions_after_first: dict[str, int]
+    versions_after_second: dict[str, int]
+
+
+def versions(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
+    """Rows of each table's version history (a new version is a new row)."""
+    return {
+        table: int(con.execute(f"SELECT count(*) FROM {table}_versions").fetchall()[0][0])
+        for table in tables
+    }
+
+
+def collect_demo_twice(con: duckdb.DuckDBPyConnection, archive: Archive, slug: str) -> Twice:
+    """The source's collection of the demo (`present.demo.PLAN`) run twice on the bundled
+    recorded archive, for idempotence tests: the same data loaded again writes no version."""
+    from sanctuarywatch.collect.run import collect
+    from sanctuarywatch.http import HttpClient
+    from sanctuarywatch.load.archive import ArchiveTransport
+    from sanctuarywatch.present import demo
+    from sanctuarywatch.sources import get
+
+    step = next(step for step in demo.PLAN if step.slug == slug)
+    tables = get(slug).TABLES
+    replay = ArchiveTransport(*demo.bundled_archives(), cited_as=demo.CITED_AS)
+    with HttpClient(transport=replay) as client:
+        first = collect(con, archive, client, slug, step.options)
+        after_first = versions(con, tables)
+        second = collect(con, archive, client, slug, step.options)
+    return Twice(first, second, after_first, versions(con, tables))

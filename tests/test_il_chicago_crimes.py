@@ -1,4 +1,6 @@
-"""Chicago crimes (ijzp-q8t2): parsing real rows, both CSV dialects, paging, revisions."""
+"""Chicago crimes (ijzp-q8t2), in the shape of every source's tests: (a) saved real rows parsed
+field by field, and both CSV dialects; (b) layout breaks; (c) recorded HTTP, paging through the
+portal; (d) idempotence, the same load twice; then how a load is batched."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from conftest import FIXTURES, SHARED_DATA, fetched, load_json
+from conftest import FIXTURES, SHARED_DATA, fetched, layout_break, load_json
 
 from sanctuarywatch.collect.run import MEMORY_ENV, collect, pages_per_batch
 from sanctuarywatch.errors import LayoutError
@@ -38,61 +40,45 @@ def slices(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv(MEMORY_ENV, "100MB")
 
 
-@pytest.mark.parametrize(
-    ("threads", "limit", "pages"),
-    [
-        (2, "100MB", 1),
-        (2, "128MB", 1),  # one file read at a time: one page a query
-        (2, "160MB", 4),  # a file a thread: four a query, two read at once
-        (2, "8GB", 4),
-        (8, "256MB", 3),  # fewer files at once than threads: as many as fit
-    ],
-)
-def test_pages_per_query_follow_the_memory_limit(threads: int, limit: str, pages: int) -> None:
-    with duckdb.connect() as con:
-        con.execute(f"SET threads = {threads}")
-        con.execute(f"SET memory_limit = '{limit}'")
-        assert pages_per_batch(con) == pages
+# --- (a) parse: saved real rows, field by field --------------------------------------------
 
 
-@pytest.fixture
-def vcr_cassette_name(request: pytest.FixtureRequest) -> str:
-    return str(request.node.originalname)  # one cassette for every slicing
-
-
-def test_parses_one_real_soda_row_field_by_field() -> None:
+def test_parse_one_real_soda_row_field_by_field() -> None:
+    """Every field of one real row, each expected value read from the saved page itself."""
+    raw = load_json(HERE / "soda_sample_rows_real.json")[2]
     page = fetched(source.SLUG, (HERE / "soda_sample_rows_real.json").read_bytes())
-    rows = source.parse(page, "rows")
-    record = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()[2]
-    assert record == {
-        "id": 1986970,
-        "case_number": "HH175062",
-        "occurred_local": datetime(2002, 2, 8, 15, 31, 21),
-        "occurred_at": datetime(2002, 2, 8, 21, 31, 21, tzinfo=UTC),
-        "block": "0000X E 100 PL",
-        "iucr": "051A",
-        "primary_type": "ASSAULT",
-        "description": "AGGRAVATED: HANDGUN",
-        "location_description": "SIDEWALK",
-        "arrest": False,
-        "domestic": False,
-        "beat": "0511",
-        "district": "005",
-        "ward": None,
-        "community_area": None,
-        "fbi_code": "04A",
-        "x_coordinate": 1178432.0,
-        "y_coordinate": 1838311.0,
-        "year": 2002,
-        "updated_on": datetime(2016, 1, 15, 11, 8, 45),
-        "latitude": 41.711628886,
-        "longitude": -87.622141173,
-        "offense_class": None,
-        "portal_updated_at": None,
+    records = source.normalize(source.parse(page, "rows"), "rows")["il_chicago_crimes"]
+    local = datetime.fromisoformat(raw["date"])  # floating: Chicago wall-clock time
+    assert raw["primary_type"] != "HOMICIDE" and "ward" not in raw and ":updated_at" not in raw
+    assert records.to_pylist()[2] == {
+        "id": int(raw["id"]),
+        "case_number": raw["case_number"],
+        "occurred_local": local,
+        "occurred_at": local.replace(tzinfo=source.TIME_ZONE).astimezone(UTC),
+        "block": raw["block"],
+        "iucr": raw["iucr"],
+        "primary_type": raw["primary_type"],
+        "description": raw["description"],
+        "location_description": raw["location_description"],
+        "arrest": raw["arrest"],
+        "domestic": raw["domestic"],
+        "beat": raw["beat"],
+        "district": raw["district"],
+        "ward": None,  # the portal leaves empty values out
+        "community_area": raw.get("community_area"),
+        "fbi_code": raw["fbi_code"],
+        "x_coordinate": float(raw["x_coordinate"]),
+        "y_coordinate": float(raw["y_coordinate"]),
+        "year": int(raw["year"]),
+        "updated_on": datetime.fromisoformat(raw["updated_on"]),
+        "latitude": float(raw["latitude"]),
+        "longitude": float(raw["longitude"]),
+        "offense_class": None,  # not a homicide
+        "portal_updated_at": None,  # saved without the system fields
     }
 
 
-def test_portal_csv_dialect() -> None:
+def test_parse_portal_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes()
     )
@@ -105,7 +91,7 @@ def test_portal_csv_dialect() -> None:
     assert records[2]["location_description"] == 'CTA "L" PLATFORM'
 
 
-def test_pandas_csv_dialect() -> None:
+def test_parse_pandas_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes()
     )
@@ -149,43 +135,6 @@ def test_murder_and_homicide_stay_distinguishable(
     )
 
 
-def _rows_with(**changes: object) -> bytes:
-    rows = load_json(HERE / "soda_sample_rows_real.json")
-    for row in rows:
-        row.update(changes)
-    return json.dumps(rows).encode()
-
-
-@pytest.mark.parametrize(
-    ("body", "content_type", "found"),
-    [
-        (
-            _rows_with(primary_type=None).replace(b'"primary_type"', b'"primary_typ"'),
-            "application/json",
-            "without primary_type",
-        ),
-        (
-            b"<html><head><title>Service Unavailable</title></head></html>",
-            "text/html",
-            "Service Unavailable",
-        ),
-        (b'[{"id": "1", "date": ', "application/json", "invalid JSON"),
-        (
-            b'{"code": "query.compiler.malformed", "error": true, "message": "bad $where"}',
-            "application/json",
-            "bad $where",
-        ),
-    ],
-)
-def test_layout_breaks_are_clear_errors(body: bytes, content_type: str, found: str) -> None:
-    """Whether parsing the bytes or normalising the rows finds it."""
-    page = fetched(source.SLUG, body, url=PORTAL, content_type=content_type)
-    with pytest.raises(LayoutError) as caught:
-        source.normalize(source.parse(page, "rows"), "rows")
-    message = str(caught.value)
-    assert found in message and PORTAL in message and source.SLUG in message
-
-
 @pytest.mark.parametrize(
     "spelling",
     [
@@ -204,6 +153,51 @@ def test_rows_are_counted_by_their_id_keys_however_spelt(spelling: object) -> No
     body = spelling(rows)  # type: ignore[operator]
     page = socrata.read_page(fetched(source.SLUG, body, url=PORTAL), source.FIELDS, counted=True)
     assert page.num_rows == len(rows) and len(rows) > 1
+
+
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
+def _rows_with(**changes: object) -> bytes:
+    rows = load_json(HERE / "soda_sample_rows_real.json")
+    for row in rows:
+        row.update(changes)
+    return json.dumps(rows).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected", "found"),
+    [
+        (
+            _rows_with(primary_type=None).replace(b'"primary_type"', b'"primary_typ"'),
+            "application/json",
+            "primary_type in every row",
+            "without primary_type",
+        ),
+        (
+            b"<html><head><title>Service Unavailable</title></head></html>",
+            "text/html",
+            "a JSON array of rows",
+            "Service Unavailable",
+        ),
+        (b'[{"id": "1", "date": ', "application/json", "a JSON array of objects", "invalid JSON"),
+        (
+            b'{"code": "query.compiler.malformed", "error": true, "message": "bad $where"}',
+            "application/json",
+            "a JSON array of rows",
+            "bad $where",
+        ),
+    ],
+    ids=["renamed field", "HTML", "cut-off JSON", "an error object"],
+)
+def test_layout_break_is_a_clear_error(
+    body: bytes, content_type: str, expected: str, found: str
+) -> None:
+    """Whether parsing the bytes or normalising the rows finds it."""
+    page = fetched(source.SLUG, body, url=PORTAL, content_type=content_type)
+    with layout_break(source.SLUG, expected) as caught:
+        source.normalize(source.parse(page, "rows"), "rows")
+    assert found in caught.value.found and caught.value.where == PORTAL
 
 
 def _warehouse_state(con: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
@@ -250,6 +244,9 @@ def test_a_bad_second_page_leaves_the_warehouse_as_it_was(
     assert run is not None and run[0] == "failed" and "Oops" in run[1]
 
 
+# --- (c) recorded HTTP: paging through the portal, from the cassette -----------------------
+
+
 def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
     row = con.execute(
         "SELECT chicago_homicide_victims(?, ?, 'murder')", [f"{year}-01-01", f"{year}-08-17"]
@@ -258,9 +255,9 @@ def _murders(con: duckdb.DuckDBPyConnection, year: int) -> int:
     return int(row[0])
 
 
-@pytest.mark.vcr
+@pytest.mark.vcr(cassette="test_backfill_pages_through_the_portal")
 @pytest.mark.usefixtures("slices")
-def test_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> None:
+def test_recorded_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     con = warehouse.connect(db)
     con.execute("SET TimeZone = 'America/Chicago'")  # a user's own session setting
@@ -269,8 +266,6 @@ def test_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> 
     assert con.execute("SELECT current_setting('TimeZone')").fetchone() == ("America/Chicago",)
     wal = db.with_name(db.name + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed under the load's limit
-    spill = db.with_name(db.name + ".tmp")
-    assert not list(spill.glob(f"{warehouse.STAGE_PREFIX}*"))  # staged batches removed
     assert result.requests == 3  # 1,458 rows at 500 a page
     assert (result.counts.seen, result.counts.new) == (1458, 1458)
     assert (_murders(con, 2017), _murders(con, 2016)) == (447, 456)
@@ -280,9 +275,14 @@ def test_backfill_pages_through_the_portal(archive: Archive, tmp_path: Path) -> 
     assert sorted(url.split("$offset=")[1].split("&")[0] for url in urls) == ["0", "1000", "500"]
 
 
-@pytest.mark.vcr
+# --- (d) idempotence: the same load twice writes no new version ----------------------------
+
+
+@pytest.mark.vcr(
+    cassette="test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_version"
+)
 @pytest.mark.usefixtures("slices")
-def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_version(
+def test_idempotent_same_load_twice_then_a_revision_is_kept_beside_the_old_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
     everything = Options(
@@ -311,3 +311,23 @@ def test_same_load_twice_changes_nothing_then_a_revision_is_kept_beside_the_old_
         [loaded],
     ).fetchone()
     assert as_of == (447,)
+
+
+# --- how a load of this source is batched (the run's memory tuning) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("threads", "limit", "pages"),
+    [
+        (2, "100MB", 1),
+        (2, "128MB", 1),  # one file read at a time: one page a query
+        (2, "160MB", 4),  # a file a thread: four a query, two read at once
+        (2, "8GB", 4),
+        (8, "256MB", 3),  # fewer files at once than threads: as many as fit
+    ],
+)
+def test_pages_per_query_follow_the_memory_limit(threads: int, limit: str, pages: int) -> None:
+    with duckdb.connect() as con:
+        con.execute(f"SET threads = {threads}")
+        con.execute(f"SET memory_limit = '{limit}'")
+        assert pages_per_batch(con) == pages

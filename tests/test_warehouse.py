@@ -110,6 +110,24 @@ def test_a_key_again_in_a_later_slice_gets_a_version_of_its_own(
     )
 
 
+def test_a_file_backed_load_leaves_no_staged_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are staged beside the warehouse (its spill folder, `<file>.tmp`), not in a /tmp
+    that may be memory, and are gone once merged."""
+    monkeypatch.setattr(Stage, "FLUSH_ROWS", 1)  # slices merged during the load as well
+    db = tmp_path / "w.duckdb"
+    con = warehouse.connect(db)
+    stage = Stage(con, "il_chicago_violence_victims", ("unique_id",))
+    for n in range(3):
+        stage.append([_victim(n, "0110", T1)])
+    spill = db.with_name(db.name + ".tmp")
+    assert list(spill.glob(f"{warehouse.STAGE_PREFIX}*"))  # staged there while it loads
+    assert stage.merge().new == 3
+    assert not list(spill.glob(f"{warehouse.STAGE_PREFIX}*"))  # staged batches removed
+    con.close()
+
+
 def test_keys_that_cannot_be_null_are_matched_with_equals(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
