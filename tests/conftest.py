@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import duckdb
+import httpx
 import pytest
 
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import Fetched
 from sanctuarywatch.load import warehouse
-from sanctuarywatch.load.archive import Archive
+from sanctuarywatch.load.archive import ARCHIVE_TIME_HEADER, Archive, ArchiveTransport
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
@@ -108,18 +109,27 @@ def versions(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str,
     }
 
 
+class ReplayedNow(ArchiveTransport):
+    """The archive's answers as if fetched now (no recorded fetch time): a second run is a
+    later observation of the same data, as a job's next run is."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        del response.headers[ARCHIVE_TIME_HEADER]
+        return response
+
+
 def collect_demo_twice(con: duckdb.DuckDBPyConnection, archive: Archive, slug: str) -> Twice:
     """The source's collection of the demo (`present.demo.PLAN`) run twice on the bundled
     recorded archive, for idempotence tests: the same data loaded again writes no version."""
     from sanctuarywatch.collect.run import collect
     from sanctuarywatch.http import HttpClient
-    from sanctuarywatch.load.archive import ArchiveTransport
     from sanctuarywatch.present import demo
     from sanctuarywatch.sources import get
 
     step = next(step for step in demo.PLAN if step.slug == slug)
     tables = get(slug).TABLES
-    replay = ArchiveTransport(*demo.bundled_archives(), cited_as=demo.CITED_AS)
+    replay = ReplayedNow(*demo.bundled_archives(), cited_as=demo.CITED_AS)
     with HttpClient(transport=replay) as client:
         first = collect(con, archive, client, slug, step.options)
         after_first = versions(con, tables)

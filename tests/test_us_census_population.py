@@ -1,13 +1,16 @@
-"""Census population estimates: the real vintage-2017 city and vintage-2019 county extracts."""
+"""Census population estimates: the real vintage-2017 city and vintage-2019 county extracts,
+in the shape of every source's tests: (a) parse field by field, (b) layout break, (c) recorded
+HTTP, (d) idempotence."""
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
 import pytest
-from conftest import FIXTURES, fetched
+from conftest import FIXTURES, collect_demo_twice, fetched, layout_break
 
 from sanctuarywatch.collect.run import collect
-from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options
@@ -32,6 +35,37 @@ def _estimate(records: list[dict[str, object]], geo_id: str, year: int) -> objec
     ]
     assert len(found) == 1
     return found[0]["population"]
+
+
+# --- (a) parse: saved real files, field by field --------------------------------------------
+
+
+def test_parse_one_county_figure_field_by_field() -> None:
+    """Every field of Miami-Dade's 2017 estimate, each expected value read from the saved line
+    (state and county codes zero-padded, as the Census publishes them)."""
+    with COUNTIES.open(newline="", encoding="latin-1") as handle:
+        (line,) = list(csv.DictReader(handle))
+    state, county = line["STATE"].zfill(2), line["COUNTY"].zfill(3)
+    figures = [
+        r
+        for r in _records(COUNTIES.read_bytes(), 2019)
+        if (r["measure"], r["year"]) == ("estimate", 2017)
+    ]
+    assert figures == [
+        {
+            "geo_id": f"0500000US{state}{county}",
+            "geo_type": "county",  # SUMLEV 050
+            "name": f"{line['CTYNAME']}, {line['STNAME']}",
+            "state_fips": state,
+            "county_fips": county,
+            "place_fips": None,
+            "measure": "estimate",
+            "year": 2017,
+            "population": int(line["POPESTIMATE2017"]),
+            "vintage": 2019,
+        }
+    ]
+    assert line["SUMLEV"].zfill(3) == "050"
 
 
 def test_chicago_2017_in_vintage_2017() -> None:
@@ -77,13 +111,21 @@ def test_latin1_flat_file_and_state_rows() -> None:
     assert names == {"0400000US35": "New Mexico", "0500000US35013": "Doña Ana County, New Mexico"}
 
 
-def test_a_file_without_estimates_is_a_layout_error() -> None:
-    with pytest.raises(LayoutError, match="population estimate columns"):
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
+def test_layout_break_a_file_without_estimates() -> None:
+    with layout_break(src.SLUG, "population estimate columns"):
         _records(b"SUMLEV,STATE,COUNTY,STNAME,CTYNAME\n50,12,86,Florida,Miami-Dade County\n", 2019)
 
 
-@pytest.mark.vcr
-def test_collect_keeps_each_vintage(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+# --- (c) recorded HTTP: both vintages' files, from the cassette ----------------------------
+
+
+@pytest.mark.vcr(cassette="test_collect_keeps_each_vintage")
+def test_recorded_collect_keeps_each_vintage(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     files = [
         {
             "url": "/programs-surveys/popest/datasets/2010-2019/counties/totals/"
@@ -100,3 +142,16 @@ def test_collect_keeps_each_vintage(con: duckdb.DuckDBPyConnection, archive: Arc
         "census_population('0500000US12086', 2017, 2017)"
     ).fetchone()
     assert values == (2716450, 2713295, None)
+
+
+# --- (d) idempotence: the same files twice write no new version ----------------------------
+
+
+def test_idempotent_a_second_run_writes_no_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    twice = collect_demo_twice(con, archive, src.SLUG)
+    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
+    assert twice.second.counts.written == 0
+    assert twice.second.counts.unchanged == twice.first.counts.new
+    assert twice.versions_after_second == twice.versions_after_first
