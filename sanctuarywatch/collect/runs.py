@@ -1,9 +1,9 @@
 """Run bookkeeping: the `runs` table, one row per run, and each source's `source_state`.
 
-This module is the one writer of `runs`. A run's row is created before its transaction
-(status `running`), so a killed run stays visible; its outcome is written with the data, or
-after a rollback as `failed`; a row left `running` by a process that died is marked
-`abandoned` by whoever next holds the warehouse.
+This module is the one writer of `runs`; the daemon marks runs abandoned through it. A run's
+row is created before its transaction (status `running`), so a killed run stays visible;
+its outcome is written with the data, or after a rollback as `failed`; a row left `running`
+by a process that died is marked `abandoned` by whoever next holds the warehouse.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
@@ -135,3 +136,49 @@ def write_state(con: duckdb.DuckDBPyConnection, slug: str, state: State) -> None
         "INSERT OR REPLACE INTO source_state VALUES (?, ?, ?, ?)",
         [slug, state.watermark, state.complete_through, datetime.now(UTC)],
     )
+
+
+def abandon_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark `running` rows as abandoned: whoever wrote them is gone, since we hold the file."""
+    row = con.execute(
+        "UPDATE runs SET status = 'abandoned', ended_at = now(), "
+        "error = 'the process running it ended before it finished' WHERE status = 'running'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def mark_abandoned(con: duckdb.DuckDBPyConnection, job: str, source: str) -> None:
+    """The job's newest run of the source, stopped by a signal: its load rolled back."""
+    con.execute(
+        "UPDATE runs SET status = 'abandoned', error = 'stopped by a signal; rolled back' "
+        "WHERE run_id = (SELECT run_id FROM runs WHERE job = ? AND source = ? "
+        "ORDER BY started_at DESC LIMIT 1)",
+        [job, source],
+    )
+
+
+def latest(con: duckdb.DuckDBPyConnection, job: str, source: str) -> dict[str, Any] | None:
+    """The job's newest run of the source, as recorded (None: it has none)."""
+    relation = con.execute(
+        "SELECT run_id, status, started_at, ended_at, requests, rows_seen, rows_written, error "
+        "FROM runs WHERE job = ? AND source = ? ORDER BY started_at DESC LIMIT 1",
+        [job, source],
+    )
+    row = relation.fetchone()
+    if row is None:
+        return None
+    return dict(zip([column[0] for column in relation.description], row, strict=True))
+
+
+def failures_since_success(
+    con: duckdb.DuckDBPyConnection, source: str
+) -> tuple[int, datetime | None]:
+    """The source's failed runs since its last success (abandoned ones do not count), and
+    when the last of them ended."""
+    row = con.execute(
+        "SELECT count(*), max(ended_at) FROM runs WHERE source = ? AND status = 'failed' "
+        "AND started_at > coalesce((SELECT max(started_at) FROM runs "
+        "WHERE source = ? AND status = 'success'), '-infinity'::TIMESTAMPTZ)",
+        [source, source],
+    ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)

@@ -45,7 +45,9 @@ import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from sanctuarywatch.collect import runs
 from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.collect.runs import abandon_stale_runs as abandon_stale_runs
 from sanctuarywatch.errors import ConfigError, SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, redact
 from sanctuarywatch.load import warehouse
@@ -156,15 +158,6 @@ def recording(spec: str | None) -> Recording | None:
     return Recording({step.slug: step.options for step in demo.PLAN}, demo.CITED_AS)
 
 
-def abandon_stale_runs(con: duckdb.DuckDBPyConnection) -> int:
-    """Mark `running` rows as abandoned: whoever wrote them is gone, since we hold the file."""
-    row = con.execute(
-        "UPDATE runs SET status = 'abandoned', ended_at = now(), "
-        "error = 'the process running it ended before it finished' WHERE status = 'running'"
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def backoff_until(
     con: duckdb.DuckDBPyConnection, source: str, base: timedelta, cap: timedelta
 ) -> datetime | None:
@@ -173,16 +166,10 @@ def backoff_until(
     After n consecutive failures (abandoned runs do not count) the wait after the last one
     is base * 2^(n-1), capped; so a daily job retries the next day, an hourly one slows down.
     """
-    row = con.execute(
-        "SELECT count(*), max(ended_at) FROM runs WHERE source = ? AND status = 'failed' "
-        "AND started_at > coalesce((SELECT max(started_at) FROM runs "
-        "WHERE source = ? AND status = 'success'), '-infinity'::TIMESTAMPTZ)",
-        [source, source],
-    ).fetchone()
-    if not row or not row[0] or row[1] is None:
+    failures, last = runs.failures_since_success(con, source)
+    if not failures or last is None:
         return None
-    wait = min(base * 2 ** (int(row[0]) - 1), cap)
-    until: datetime = row[1] + wait
+    until: datetime = last + min(base * 2 ** (failures - 1), cap)
     return until if until > datetime.now(UTC) else None
 
 
@@ -306,12 +293,7 @@ class JobRunner:
             raise Stopped(f"stopped after {pages} pages ({rows} rows): the daemon is stopping")
 
     def _mark_abandoned(self, job: str, source: str) -> None:
-        self.con.execute(
-            "UPDATE runs SET status = 'abandoned', error = 'stopped by a signal; rolled back' "
-            "WHERE run_id = (SELECT run_id FROM runs WHERE job = ? AND source = ? "
-            "ORDER BY started_at DESC LIMIT 1)",
-            [job, source],
-        )
+        runs.mark_abandoned(self.con, job, source)
         _log_run(self.con, job, source)
 
     def _claims(self, report: JobReport) -> str:
@@ -325,39 +307,35 @@ class JobRunner:
 
 def _log_run(con: duckdb.DuckDBPyConnection, job: str, source: str) -> None:
     """The one line per run, with its figures, read back from the ledger."""
-    row = con.execute(
-        "SELECT run_id, status, started_at, ended_at, requests, rows_seen, rows_written, error "
-        "FROM runs WHERE job = ? AND source = ? ORDER BY started_at DESC LIMIT 1",
-        [job, source],
-    ).fetchone()
-    if row is None:
+    run = runs.latest(con, job, source)
+    if run is None:
         return
-    run_id, status, started, ended, requests, seen, written, error = row
+    started, ended = run.pop("started_at"), run.pop("ended_at")
     seconds = (ended - started).total_seconds() if ended and started else None
     figures = {
         "event": "run",
-        "run_id": run_id,
+        "run_id": run.pop("run_id"),
         "job": job,
         "source": source,
-        "status": status,
+        "status": run.pop("status"),
         "seconds": seconds,
-        "requests": requests,
-        "rows_seen": seen,
-        "rows_written": written,
-        "error": error,
+        **run,  # requests, rows_seen, rows_written, error
     }
-    level = {"success": logging.INFO, "abandoned": logging.WARNING}.get(status, logging.ERROR)
+    error = figures["error"]
+    level = {"success": logging.INFO, "abandoned": logging.WARNING}.get(
+        figures["status"], logging.ERROR
+    )
     log.log(
         level,
         "run %s job=%s source=%s status=%s seconds=%s requests=%s seen=%s written=%s%s",
-        run_id,
+        figures["run_id"],
         job,
         source,
-        status,
+        figures["status"],
         f"{seconds:.1f}" if seconds is not None else "-",
-        requests,
-        seen,
-        written,
+        figures["requests"],
+        figures["rows_seen"],
+        figures["rows_written"],
         f" error={error}" if error else "",
         extra=figures,
     )
