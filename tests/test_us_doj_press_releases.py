@@ -1,15 +1,19 @@
-"""DOJ press releases (news API): real records, constructed 2017 releases, paging, guards."""
+"""DOJ press releases (news API): real records, constructed 2017 releases, paging, guards; in
+the shape of every source's tests: (a) parse field by field, (b) layout breaks, (c) recorded
+HTTP, (d) idempotence."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
 import httpx
 import pytest
-from conftest import FIXTURES, fetched, load_json
+from conftest import FIXTURES, collect_demo_twice, fetched, layout_break, load_json
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, LayoutError
@@ -38,6 +42,9 @@ def constructed_tables() -> dict[str, list[dict]]:
     return source.normalize(source.parse(page, source.KIND), source.KIND)
 
 
+# --- (a) parse: a saved real response, field by field --------------------------------------
+
+
 def test_parses_every_real_record() -> None:
     tables = real_tables()
     releases = tables["us_doj_press_releases"]
@@ -50,27 +57,33 @@ def test_parses_every_real_record() -> None:
     assert not any(r["sanctuary_related"] for r in releases)
 
 
-def test_one_real_record_field_by_field() -> None:
+def test_parse_one_real_record_field_by_field() -> None:
+    """Every field of one real record, each expected value read from the saved response: the
+    title and teaser with their cp1252 apostrophe repaired, epoch seconds as instants, the
+    release day in New York, the body as text."""
+    raw = load_json(REAL)["results"][24]
     release = real_tables()["us_doj_press_releases"][24]
     body = release.pop("body_text")
     assert release == {
-        "uuid": load_json(REAL)["results"][24]["uuid"],
-        "vuuid": load_json(REAL)["results"][24]["vuuid"],
-        "release_number": "09-003",
-        "number_raw": "09-003",
-        "title": "President\u2019s Corporate Fraud Task Force Adds Six New Member Agencies",
-        "teaser_text": load_json(REAL)["results"][24]["teaser"].replace("&#146;", "\u2019"),
-        "release_date": date(2009, 1, 6),
-        "created_at": datetime(2009, 1, 6, 21, 13, 23, tzinfo=UTC),
-        "changed_at": datetime(2014, 9, 16, 1, 15, 48, tzinfo=UTC),
-        "url": "https://www.justice.gov/opa/pr/president-s-corporate-fraud-task-force-adds-six-new-member-agencies",
-        "components": "Office of the Deputy Attorney General",
-        "topics": "",
-        "attachment_count": 0,
-        "image_count": 0,
-        "sanctuary_related": False,
+        "uuid": raw["uuid"],
+        "vuuid": raw["vuuid"],
+        "release_number": raw["number"],  # NN-NNN, as it should be
+        "number_raw": raw["number"],
+        "title": raw["title"].replace("\x92", "\u2019"),
+        "teaser_text": raw["teaser"].replace("&#146;", "\u2019"),
+        "release_date": datetime.fromtimestamp(int(raw["date"]), source.TIME_ZONE).date(),
+        "created_at": datetime.fromtimestamp(int(raw["created"]), UTC),
+        "changed_at": datetime.fromtimestamp(int(raw["changed"]), UTC),
+        "url": raw["url"],
+        "components": "; ".join(c["name"] for c in raw["component"]),
+        "topics": "; ".join(t["name"] for t in raw["topic"]),
+        "attachment_count": len(raw["attachment"]),
+        "image_count": len(raw["image"]),
+        "sanctuary_related": False,  # about corporate fraud
     }
-    assert body.startswith("WASHINGTON \u2013 The President\u2019s Corporate Fraud Task Force")
+    assert raw["component"] and not raw["topic"] and "sanctuary" not in raw["body"].lower()
+    text = html.unescape(re.sub(r"<[^>]+>", " ", raw["body"]))
+    assert body.split() == text.split() and body.startswith("WASHINGTON")
 
 
 def test_release_date_is_new_york_day_not_created() -> None:
@@ -136,6 +149,9 @@ def test_release_17_436_numbers() -> None:
     assert not any("1373" in s or "436" in s for s, _ in stated)
 
 
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
 def test_silent_filter_guard_on_the_real_unsorted_page() -> None:
     page = fetched(source.SLUG, REAL.read_bytes(), url=f"{API}?sort=date&direction=DESC&page=0")
     with pytest.raises(LayoutError, match="sorted by date DESC"):
@@ -149,14 +165,40 @@ def test_title_filter_guard() -> None:
         source.parse(page, source.KIND)
 
 
-def test_html_instead_of_json_is_a_layout_error() -> None:
+def test_layout_break_html_instead_of_json() -> None:
     page = fetched(
         source.SLUG,
         b"<html><head><title>Page not found | DOJ</title></head></html>",
         content_type="text/html",
     )
-    with pytest.raises(LayoutError, match="Page not found"):
+    with layout_break(source.SLUG, "JSON from the news API") as caught:
         source.parse(page, source.KIND)
+    assert "Page not found" in caught.value.found
+
+
+def _real_with(change: object) -> bytes:
+    body = load_json(REAL)
+    change(body)  # type: ignore[operator]
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda body: body["results"][3].pop("date"), "fields uuid, vuuid, title, date"),
+        (lambda body: body.pop("metadata"), "the news API envelope (metadata, results)"),
+        (lambda body: body.update(results={}), "a results list"),
+    ],
+    ids=["a record without its date", "no metadata", "results not a list"],
+)
+def test_layout_break_a_missing_field_or_json_of_another_shape(
+    change: object, expected: str
+) -> None:
+    with layout_break(source.SLUG, expected):
+        source.parse(fetched(source.SLUG, _real_with(change), url=SAVED_URL), source.KIND)
+
+
+# --- (c) recorded HTTP: paging, from the cassettes -----------------------------------------
 
 
 def test_reads_back_the_page_size_the_server_used() -> None:
@@ -187,14 +229,54 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-@pytest.mark.vcr
-def test_backfill_stops_at_the_start_date(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+@pytest.mark.vcr(cassette="test_backfill_stops_at_the_start_date")
+def test_recorded_backfill_stops_at_the_start_date(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
     options = Options(mode="backfill", start=date(2017, 1, 1), page_size=2, base_url=API)
     with HttpClient() as client:
         result = collect(con, archive, client, source.SLUG, options)
     assert result.requests == 2  # page 1 reaches 2014: older than the start
     assert _count(con, "SELECT count(*) FROM us_doj_press_releases") == 4
     assert _count(con, "SELECT count(*) FROM us_doj_press_releases WHERE sanctuary_related") == 3
+
+
+@pytest.mark.vcr
+def test_ignored_sort_fails_the_run(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+    with HttpClient() as client, pytest.raises(LayoutError, match="ignored a parameter"):
+        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=IGNORING_API))
+    assert _count(con, "SELECT count(*) FROM us_doj_press_releases_versions") == 0
+
+
+@pytest.mark.vcr
+def test_wrong_path_answers_html(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
+    wrong = API.replace("press_releases", "press_release")
+    with HttpClient() as client, pytest.raises(LayoutError, match="HTML page"):
+        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=wrong))
+
+
+@pytest.mark.vcr
+def test_bot_wall_stops_with_a_clear_error(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    walled = API.replace("/api/", "/akamai/api/")
+    with HttpClient() as client, pytest.raises(BotWallError, match="bot-protection"):
+        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=walled))
+    runs = con.execute("SELECT status FROM runs WHERE source = ?", [source.SLUG]).fetchall()
+    assert runs == [("failed",)]
+
+
+# --- (d) idempotence: the same records twice write no new version -------------------------
+
+
+def test_idempotent_a_second_run_writes_no_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    twice = collect_demo_twice(con, archive, source.SLUG)
+    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
+    assert twice.second.counts.written == 0
+    assert twice.second.counts.unchanged == twice.first.counts.new
+    assert twice.versions_after_second == twice.versions_after_first
 
 
 @pytest.mark.vcr
@@ -223,29 +305,7 @@ def test_incremental_picks_up_an_edit_as_a_new_version(
     assert state is not None and state[0] == "2020-03-17T00:00:00+00:00"
 
 
-@pytest.mark.vcr
-def test_ignored_sort_fails_the_run(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
-    with HttpClient() as client, pytest.raises(LayoutError, match="ignored a parameter"):
-        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=IGNORING_API))
-    assert _count(con, "SELECT count(*) FROM us_doj_press_releases_versions") == 0
-
-
-@pytest.mark.vcr
-def test_wrong_path_answers_html(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
-    wrong = API.replace("press_releases", "press_release")
-    with HttpClient() as client, pytest.raises(LayoutError, match="HTML page"):
-        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=wrong))
-
-
-@pytest.mark.vcr
-def test_bot_wall_stops_with_a_clear_error(
-    con: duckdb.DuckDBPyConnection, archive: Archive
-) -> None:
-    walled = API.replace("/api/", "/akamai/api/")
-    with HttpClient() as client, pytest.raises(BotWallError, match="bot-protection"):
-        collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=walled))
-    runs = con.execute("SELECT status FROM runs WHERE source = ?", [source.SLUG]).fetchall()
-    assert runs == [("failed",)]
+# --- the fixtures ---------------------------------------------------------------------------
 
 
 def test_constructed_fixture_is_labelled() -> None:
