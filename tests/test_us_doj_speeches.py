@@ -1,15 +1,17 @@
-"""DOJ speeches (HTML): both layouts, the real Drupal 7 listing, layout breaks, paging."""
+"""DOJ speeches (HTML): both layouts, the real Drupal 7 listing; in the shape of every source's
+tests: (a) parse field by field, (b) layout breaks, (c) recorded HTTP, (d) idempotence."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
 import pytest
-from conftest import FIXTURES, fetched
+from conftest import FIXTURES, collect_demo_twice, fetched, layout_break
 
 from sanctuarywatch.collect.run import collect
-from sanctuarywatch.errors import BotWallError, LayoutError
+from sanctuarywatch.errors import BotWallError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options
@@ -31,7 +33,26 @@ def page(body: bytes | str, kind: str) -> list[dict]:
     return source.parse(fetched(source.SLUG, body, content_type="text/html"), kind)
 
 
-def test_current_layout_speech_field_by_field() -> None:
+# --- (a) parse: saved pages, field by field -------------------------------------------------
+
+
+def _first_listing_item(page: str) -> dict[str, object]:
+    """The first item of the saved listing, read with plain patterns (not the parser's
+    selectors): its link, its title and the day of its date stamp."""
+    row = page.split("views-row-first", 1)[1]
+    link = re.search(r'<a href="([^"]+)">([^<]+)</a>', row)
+    day = re.search(r'class="date-display-single"[^>]* content="(\d{4}-\d\d-\d\d)T', row)
+    assert link and day
+    return {"url": link[1], "title": link[2].strip(), "date": date.fromisoformat(day[1])}
+
+
+def test_parse_real_listing_item_field_by_field() -> None:
+    """Every field of the real listing's first item, as read from the saved page itself."""
+    items = page(HOMEPAGE.read_bytes(), "listing")
+    assert items[0] == _first_listing_item(HOMEPAGE.read_text(encoding="utf-8"))
+
+
+def test_parse_current_layout_speech_field_by_field() -> None:
     speech = page(MIAMI_CURRENT.read_bytes(), "speech")[0]
     body = speech.pop("body_text")
     assert speech == {
@@ -107,28 +128,35 @@ def test_speech_tags_mentions_and_numbers() -> None:
     assert stated["more than 433 people"]["context"].startswith("In Chicago")
 
 
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
 def test_layout_break_current() -> None:
     broken = MIAMI_CURRENT.read_text(encoding="utf-8").replace('class="node-date"', 'class="x"')
-    with pytest.raises(LayoutError, match=r"one \.node-date time \(current layout\)"):
+    with layout_break(source.SLUG, "one .node-date time (current layout)"):
         page(broken, "speech")
 
 
 def test_layout_break_drupal7() -> None:
     broken = MIAMI_DRUPAL7.read_text(encoding="utf-8").replace("field--name-field-pr-body", "x")
-    with pytest.raises(LayoutError, match="field--name-field-pr-body"):
+    with layout_break(source.SLUG, "field--name-field-pr-body"):
         page(broken, "speech")
 
 
 def test_unknown_layout() -> None:
     broken = MIAMI_DRUPAL7.read_text(encoding="utf-8").replace('id="node-title"', 'id="x"')
-    with pytest.raises(LayoutError, match="neither"):
+    with layout_break(source.SLUG, "h1#node-title (Drupal 7)") as caught:
         page(broken, "speech")
+    assert "neither" in caught.value.found
 
 
 def test_layout_break_real_listing() -> None:
     broken = HOMEPAGE.read_text(encoding="utf-8").replace("date-display-single", "x")
-    with pytest.raises(LayoutError, match="a title link and a date"):
+    with layout_break(source.SLUG, "a title link and a date"):
         page(broken, "listing")
+
+
+# --- (c) recorded HTTP: listings and speech pages, from the cassettes ----------------------
 
 
 @pytest.mark.vcr
@@ -154,8 +182,8 @@ def test_listing_then_pages_and_incremental(
     ]
 
 
-@pytest.mark.vcr
-def test_backfill_window_fetches_only_its_speeches(
+@pytest.mark.vcr(cassette="test_backfill_window_fetches_only_its_speeches")
+def test_recorded_backfill_window_fetches_only_its_speeches(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
     options = Options(
@@ -172,3 +200,16 @@ def test_bot_wall(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
     walled = LISTING.replace("/news/", "/akamai/news/")
     with HttpClient() as client, pytest.raises(BotWallError, match="does not try to get around"):
         collect(con, archive, client, source.SLUG, Options(mode="backfill", base_url=walled))
+
+
+# --- (d) idempotence: the same pages twice write no new version ----------------------------
+
+
+def test_idempotent_a_second_run_writes_no_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    twice = collect_demo_twice(con, archive, source.SLUG)
+    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
+    assert twice.second.counts.written == 0
+    assert twice.second.counts.unchanged == twice.first.counts.new
+    assert twice.versions_after_second == twice.versions_after_first
