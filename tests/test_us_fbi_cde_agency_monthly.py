@@ -1,20 +1,22 @@
-"""FBI CDE monthly counts: the real Chicago PD 2024 response, and the odd cases on cassettes."""
+"""FBI CDE monthly counts: the real Chicago PD 2024 response, and the odd cases on cassettes;
+in the shape of every source's tests: (a) parse field by field, (b) layout breaks, (c) recorded
+HTTP, (d) idempotence; then the reporting patterns the helpers read."""
 
 from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import httpx
 import pytest
-from conftest import FIXTURES, TESTS, fetched, load_json
+from conftest import FIXTURES, TESTS, collect_demo_twice, fetched, layout_break, load_json
 
 from sanctuarywatch.collect.run import collect
-from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
+from sanctuarywatch.errors import ConfigError, FetchError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.query import helpers
@@ -44,6 +46,40 @@ def _options(base: str, **extra: Any) -> Options:
 def _collect(con: duckdb.DuckDBPyConnection, archive: Archive, options: Options) -> None:
     with HttpClient() as client:
         collect(con, archive, client, src.SLUG, options)
+
+
+# --- (a) parse: a saved real response, field by field --------------------------------------
+
+
+def test_parse_one_month_field_by_field() -> None:
+    """Every field of January's offenses, each expected value read from the saved response
+    (the agency and offense from the URL it answered)."""
+    body = load_json(SAMPLE)
+    actuals = body["offenses"]["actuals"]
+    (series,) = [name for name in actuals if name.endswith(" Offenses")]
+    agency, month = series.removesuffix(" Offenses"), "01-2024"
+    ori, offense = URL.split("/agency/")[1].split("?")[0].split("/")
+    properties = body["cde_properties"]
+    january = [
+        r for r in _records(body) if (r["series"], r["month"]) == ("offenses", date(2024, 1, 1))
+    ]
+    assert january == [
+        {
+            "ori": ori,
+            "offense": offense,
+            "month": datetime.strptime(month, "%m-%Y").date(),
+            "series": "offenses",
+            "actual": actuals[series][month],
+            "rate": body["offenses"]["rates"][series][month],
+            "agency_name": agency,
+            "population": body["populations"]["population"][agency][month],
+            "host": fbi_cde.HOST_NAMES["site"],  # the page kind says which host served it
+            "max_data_date": datetime.strptime(properties["max_data_date"]["UCR"], "%m/%Y").date(),
+            "last_refresh_date": datetime.strptime(
+                properties["last_refresh_date"]["UCR"], "%m/%d/%Y"
+            ).date(),
+        }
+    ]
 
 
 def test_real_sample_is_twelve_months_with_name_and_population() -> None:
@@ -89,54 +125,33 @@ def test_months_after_the_refresh_date_are_dropped() -> None:
     assert max(months) == date(2024, 11, 1) and len(months) == 11
 
 
-def test_a_missing_actuals_key_is_a_layout_error() -> None:
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
+def test_layout_break_a_missing_actuals_key() -> None:
     body = load_json(SAMPLE)
     del body["offenses"]["actuals"]
-    with pytest.raises(LayoutError, match="actuals"):
+    with layout_break(src.SLUG, "'offenses' object with 'actuals'"):
         _records(body)
 
 
-def test_series_of_two_agencies_is_a_layout_error() -> None:
+def test_layout_break_series_of_two_agencies() -> None:
     body = load_json(SAMPLE)
     actuals = body["offenses"]["actuals"]
     actuals["Other Police Department Offenses"] = copy.deepcopy(
         actuals["Chicago Police Department Offenses"]
     )
-    with pytest.raises(LayoutError, match="exactly one agency"):
+    with layout_break(src.SLUG, "exactly one agency"):
         _records(body)
 
 
-def test_keyed_host_without_a_key_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in fbi_cde.KEY_ENV:
-        monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ConfigError, match="SANCTUARYWATCH_FBI_API_KEY"):
-        fbi_cde.key_params("api")
-    assert fbi_cde.choose_host(Options()) == "site"
+# --- (c) recorded HTTP: the odd cases, from the cassettes ----------------------------------
 
 
-def test_a_revised_month_becomes_a_new_version(
+@pytest.mark.vcr(cassette="test_unordered_months_load_as_twelve")
+def test_recorded_unordered_months_load_as_twelve(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    bodies = [load_json(SAMPLE), load_json(SAMPLE)]
-    bodies[1]["offenses"]["actuals"]["Chicago Police Department Offenses"]["01-2024"] = 1070
-    answers = iter(bodies)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=next(answers))
-
-    with HttpClient(transport=httpx.MockTransport(handler)) as client:
-        for _ in bodies:
-            collect(con, archive, client, src.SLUG, _options(f"{LOOPBACK}/LATEST"))
-    versions = con.execute(
-        "SELECT actual FROM us_fbi_cde_agency_monthly_versions WHERE month = '2024-01-01' "
-        "AND series = 'offenses' ORDER BY valid_from"
-    ).fetchall()
-    current = con.execute("SELECT count(*) FROM us_fbi_cde_agency_monthly").fetchone()
-    assert versions == [(1068,), (1070,)] and current == (24,)
-
-
-@pytest.mark.vcr
-def test_unordered_months_load_as_twelve(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
     _collect(con, archive, _options(f"{LOOPBACK}/shuffled/LATEST"))
     rows = con.execute(
         "SELECT month, actual, agency_name, population FROM us_fbi_cde_agency_monthly "
@@ -150,6 +165,14 @@ def test_unordered_months_load_as_twelve(con: duckdb.DuckDBPyConnection, archive
         "SELECT * FROM cde_monthly_total('ILCPD0000', 'V', 'offenses', '2024-01-01', '2025-01-01')"
     ).fetchone()
     assert total == (12, 12, sum(real.values()))
+
+
+def test_keyed_host_without_a_key_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in fbi_cde.KEY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="SANCTUARYWATCH_FBI_API_KEY"):
+        fbi_cde.key_params("api")
+    assert fbi_cde.choose_host(Options()) == "site"
 
 
 @pytest.mark.vcr
@@ -212,6 +235,43 @@ def test_a_rejected_key_fails_without_showing_it(
 
 def _cassette_text() -> str:
     return "".join(path.read_text() for path in Path(CASSETTES).glob("*.yaml"))
+
+
+# --- (d) idempotence: the same months twice write no new version --------------------------
+
+
+def test_idempotent_a_second_run_writes_no_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    twice = collect_demo_twice(con, archive, src.SLUG)
+    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
+    assert twice.second.counts.written == 0
+    assert twice.second.counts.unchanged == twice.first.counts.new
+    assert twice.versions_after_second == twice.versions_after_first
+
+
+def test_a_revised_month_becomes_a_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    bodies = [load_json(SAMPLE), load_json(SAMPLE)]
+    bodies[1]["offenses"]["actuals"]["Chicago Police Department Offenses"]["01-2024"] = 1070
+    answers = iter(bodies)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(answers))
+
+    with HttpClient(transport=httpx.MockTransport(handler)) as client:
+        for _ in bodies:
+            collect(con, archive, client, src.SLUG, _options(f"{LOOPBACK}/LATEST"))
+    versions = con.execute(
+        "SELECT actual FROM us_fbi_cde_agency_monthly_versions WHERE month = '2024-01-01' "
+        "AND series = 'offenses' ORDER BY valid_from"
+    ).fetchall()
+    current = con.execute("SELECT count(*) FROM us_fbi_cde_agency_monthly").fetchone()
+    assert versions == [(1068,), (1070,)] and current == (24,)
+
+
+# --- reporting patterns: what the helpers may sum ------------------------------------------
 
 
 def _load_series(
