@@ -1,6 +1,7 @@
 """FBI UCR Return A per-agency files (Kaplan): the real 2014-2018 lines of five agencies, their
 reporting patterns, and what the helpers may and may not sum. Expected values are computed
-here from the saved files, never typed in."""
+here from the saved files, never typed in. In the shape of every source's tests: (a) parse field
+by field, (b) layout breaks, (c) recorded HTTP, (d) idempotence; then the reporting patterns."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from conftest import FIXTURES, fetched
+from conftest import FIXTURES, collect_demo_twice, fetched, layout_break
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError, FetchError, LayoutError
@@ -94,7 +95,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPy
     con.close()
 
 
-# --- parse and normalize: the saved real files ------------------------------------------------
+# --- (a) parse and normalize: the saved real files, field by field --------------------------
 
 
 def test_repeated_2018_lines_are_dropped_once_each() -> None:
@@ -105,7 +106,7 @@ def test_repeated_2018_lines_are_dropped_once_each() -> None:
         assert len(lines) - len(rows) == (12 if ori[:2] != "FL" else 0)
 
 
-def test_one_record_field_by_field() -> None:
+def test_parse_one_record_field_by_field() -> None:
     (december,) = [r for r in _parse("FL0130000") if r["year"] == "2017-12-01"]
     records = {r["offense"]: r for r in src.records(december, "FL0130000")}
     assert set(records) == set(src.OFFENSES)
@@ -139,11 +140,15 @@ def test_a_blank_count_is_null_and_a_negative_one_stays() -> None:
     )
 
 
-def test_a_missing_column_is_a_layout_error() -> None:
+# --- (b) layout break: the project's clear error -------------------------------------------
+
+
+def test_layout_break_a_missing_column() -> None:
     text = (DATA / AGENCIES["ILCPD0000"][0]).read_text()
     broken = text.replace("actual_murder,", "actual_homicide,", 1).encode()
-    with pytest.raises(LayoutError, match="actual_murder"):
+    with layout_break(src.SLUG, "Kaplan's offenses_monthly columns") as caught:
         _parse("ILCPD0000", broken)
+    assert "actual_murder" in caught.value.found
 
 
 def test_a_file_of_another_agency_is_refused() -> None:
@@ -168,11 +173,11 @@ def test_agencies_must_be_named_by_a_job() -> None:
         src.agencies(Options(extra={"agencies": {"FL01300": "Florida_Miami_Police_Department"}}))
 
 
-# --- recorded HTTP: the loopback server serving the saved files -------------------------------
+# --- (c) recorded HTTP: the loopback server serving the saved files ---------------------------
 
 
-@pytest.mark.vcr
-def test_five_agencies_load_and_a_second_run_changes_nothing(
+@pytest.mark.vcr(cassette="test_five_agencies_load_and_a_second_run_changes_nothing")
+def test_recorded_five_agencies_load_and_a_second_run_changes_nothing(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
     with HttpClient() as client:
@@ -197,6 +202,19 @@ def test_an_unknown_file_is_a_fetch_error(con: duckdb.DuckDBPyConnection, archiv
         collect(con, archive, client, src.SLUG, options)
     assert caught.value.status == 404
     assert con.execute(f"SELECT count(*) FROM {src.SLUG}").fetchone() == (0,)
+
+
+# --- (d) idempotence: the same files twice write no new version ---------------------------
+
+
+def test_idempotent_a_second_run_writes_no_new_version(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    twice = collect_demo_twice(con, archive, src.SLUG)
+    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
+    assert twice.second.counts.written == 0
+    assert twice.second.counts.unchanged == twice.first.counts.new
+    assert twice.versions_after_second == twice.versions_after_first
 
 
 # --- reporting patterns and what may be summed ------------------------------------------------
