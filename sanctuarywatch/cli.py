@@ -49,6 +49,7 @@ READ_COMMANDS = {
     "sql": "run a query against the warehouse and print the result",
     "export": "write a query's result to CSV, Parquet or JSON (or the lake: --lake DIR)",
     "report": "write the HTML report: the ledger, evidence and chart",
+    "chart": "write the year-to-date chart as PNG and SVG files",
 }
 LOAD_COMMANDS = {
     "demo": "build the warehouse from the bundled recorded archive (offline) and show it",
@@ -68,6 +69,10 @@ COPY ... TO, ATTACH, INSTALL fail), unless --allow-files. While a daemon holds t
 it reads the snapshot the daemon publishes after every job (<db dir>/snapshots/<db name>);
 the same lock for the duckdb CLI there: start with
 SET enable_external_access = false; SET lock_configuration = true;"""
+CHART_HELP = """\
+Murders from January 1, this year against last, read at the cut-off day, for every
+jurisdiction with data: every point is a count the claims ledger computes, partial counts
+marked as such. The same chart as the report's."""
 OFFENSES_HELP = "murder, homicide, shooting_victim, shooting_homicide or violent_crime"
 log = logging.getLogger(__name__)
 COMMANDS: dict[str, Command] = {}
@@ -193,7 +198,18 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(
         dest="command", required=True, metavar="COMMAND", help="one of the commands above"
     )
-    for add in (_collect, _rebuild, _sql, _sources, _demo, _claims, _report, _export, _compare):
+    for add in (
+        _collect,
+        _rebuild,
+        _sql,
+        _sources,
+        _demo,
+        _claims,
+        _report,
+        _chart,
+        _export,
+        _compare,
+    ):
         add(sub)
     _jobs(sub)
     return top
@@ -285,6 +301,27 @@ def _report(sub: Subparsers) -> None:
     p.add_argument("--out", default=str(DEFAULT_REPORT), help=f"default {DEFAULT_REPORT}")
     p.add_argument(
         "--as-of", type=iso_date, help="move year-to-date comparisons to this day (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--known-on",
+        type=known_on,
+        help="the data as observed by the end of this day, or at an ISO timestamp",
+    )
+
+
+def _chart(sub: Subparsers) -> None:
+    p = _command(sub, "chart", CHART_HELP)
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help=f"write chart.png and chart.svg in DIR (default {DEFAULT_REPORT.parent}/)",
+    )
+    p.add_argument("--png", metavar="FILE", help="write the PNG to FILE (instead of --out)")
+    p.add_argument("--svg", metavar="FILE", help="write the SVG to FILE (instead of --out)")
+    p.add_argument(
+        "--as-of",
+        type=iso_date,
+        help="the cut-off day (YYYY-MM-DD; default: the day of the first year-to-date claim)",
     )
     p.add_argument(
         "--known-on",
@@ -713,6 +750,38 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     print(f"report: {written.resolve()}")
     return 0
+
+
+@command
+def cmd_chart(args: argparse.Namespace) -> int:
+    from sanctuarywatch.present import chart
+    from sanctuarywatch.query import claims
+
+    paths = _chart_paths(args)
+    cutoff = chart.default_cutoff(claims.load_claims(), args.as_of)
+    with _reading(args) as con:
+        panels = chart.ytd_panels(con, cutoff, known_on=args.known_on)
+    for written in chart.write(panels, paths, known_on=args.known_on):
+        print(f"chart: {written.resolve()}")
+    return 0
+
+
+def _chart_paths(args: argparse.Namespace) -> list[Path]:
+    """The files to write, their folders made before the counting starts (a bad path fails
+    at once)."""
+    from sanctuarywatch.errors import ConfigError
+
+    named = {".png": args.png, ".svg": args.svg}
+    if args.out and any(named.values()):
+        raise ConfigError("chart", "give --out DIR, or --png FILE and --svg FILE, not both")
+    for suffix, name in named.items():
+        if name and not name.lower().endswith(suffix):
+            raise ConfigError("chart", f"--{suffix[1:]} {name}: expected a name ending in {suffix}")
+    folder = Path(args.out or DEFAULT_REPORT.parent)
+    paths = [Path(n) for n in named.values() if n] or [folder / "chart.png", folder / "chart.svg"]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return paths
 
 
 @command

@@ -1,11 +1,10 @@
-"""The chart and the exports on the bundled data: the PNG is a real image whose curves read the
-same year-to-date counts as the helpers, and CSV/Parquet files read back equal to the values
-they were written from (compared with the helpers' own results, never typed in)."""
+"""The exports on the bundled data: CSV, Parquet and JSON files read back equal to the values
+they were written from (compared with the helpers' own results, never typed in). The chart's
+tests are in tests/test_chart.py."""
 
 from __future__ import annotations
 
 import json
-import struct
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -18,14 +17,13 @@ import pytest
 from sanctuarywatch.errors import ConfigError
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive
-from sanctuarywatch.present import chart, demo, export
+from sanctuarywatch.present import demo, export
 from sanctuarywatch.query import helpers
 from sanctuarywatch.query.claims import Evaluation, evaluate_all
 from sanctuarywatch.scheduling import daemon
 
 CHICAGO = "agency:ILCPD0000"
 CUTOFF = date(2017, 8, 16)
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -46,49 +44,8 @@ def evaluations(demo_con: duckdb.DuckDBPyConnection) -> list[Evaluation]:
     return evaluate_all(demo_con)
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == PNG_MAGIC and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
 def _read(path: Path) -> list[tuple[object, ...]]:
     return duckdb.sql(f"SELECT * FROM '{path}'").fetchall()
-
-
-# --- chart -------------------------------------------------------------------------------
-
-
-def test_chart_is_a_png(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    path = chart.ytd_chart(demo_con, CUTOFF, tmp_path / "sub" / "ytd.png")
-    data = path.read_bytes()
-    assert len(data) > 20_000
-    # one panel each: Chicago (incident-level) and the four agencies known from FBI returns
-    panels = 1 + len(chart.periodic_jurisdictions(demo_con, (2016, 2017)))
-    assert panels == 5 and _png_size(data) == (900, 480 * panels)
-
-
-def test_chart_curves_read_the_helpers_counts(
-    demo_con: duckdb.DuckDBPyConnection, ytd: dict[str, helpers.Figure]
-) -> None:
-    assert chart.incident_jurisdictions(demo_con) == [CHICAGO]
-    this, last = chart.curves(demo_con, CHICAGO, CUTOFF)
-    assert (this.at_cutoff, last.at_cutoff) == (ytd["this_year"].value, ytd["last_year"].value)
-    assert len(this.cumulative) == (CUTOFF - date(2017, 1, 1)).days + 1
-    assert len(last.cumulative) == 366  # 2016 drawn to Dec 31
-    assert this.cumulative == sorted(this.cumulative)
-
-
-def test_chart_without_incident_data(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    path = chart.ytd_chart(demo_con, CUTOFF, tmp_path / "none.png", jurisdictions=[])
-    assert path.read_bytes()[:8] == PNG_MAGIC
-
-
-def test_chart_two_panels(demo_con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    path = chart.ytd_chart(
-        demo_con, CUTOFF, tmp_path / "two.png", jurisdictions=[CHICAGO, "agency:FL0130000"]
-    )
-    assert _png_size(path.read_bytes()) == (900, 960)
 
 
 # --- exports -----------------------------------------------------------------------------

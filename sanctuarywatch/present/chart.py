@@ -1,172 +1,179 @@
-"""A PNG chart of cumulative year-to-date counts, this year against last, cut-off marked.
+"""The year-to-date chart: running totals from January 1, this year against last, drawn from
+the ledger's own figures, as PNG (the report) or SVG (its text stays text).
 
-"More than 433 murdered since January 1" is a point on a curve; the curve of the year before,
-read at the same day, is what the claim is implicitly set against. Drawing both, with the
-cut-off day marked, shows whether the gap is steady or an artefact of the day chosen.
+"More than 433 murdered since January 1" is a point on a curve; the year before, read at the
+same day, is what the claim is set against. Every point drawn is a figure the helpers compute
+for the claims ledger (`helpers.count` from Jan 1 to each month's end, `helpers.ytd` at the
+cut-off), caveats included, so the chart and the ledger cannot disagree. Months in a row are
+joined by a line; a total covering several months (an agency filing one annual or half-year
+total with the FBI: the Miami-Dade Police Department, Miami PD) is a box over those months,
+whose insides are unknown, not zero; a window with no count is a gap, and the legend says "no
+count"; a partial figure (`approximated`, `incomplete`) is a hollow mark, named in the legend,
+its caveat written under the panel. One panel per jurisdiction with data (scales differ).
 
-Jurisdictions with incident-level data are drawn day by day (today Chicago). Agencies known
-only from FBI returns (the Miami-Dade Police Department, Miami PD, ...) are drawn as the periods
-they reported (warehouse/044): a box per month, half-year or year, spanning the period from the
-running total before it to the total after it, with a mark at the period's end. An annual
-reporter is one box over the whole year, never eleven months of zero, and its value at a
-mid-year cut-off is "not reported", not 0.
-
-The figure is built with matplotlib's object API on the Agg canvas, never through pyplot:
-no global state, no GUI backend, safe in threads and in the daemon.
+Built with matplotlib's object API on the Agg canvas, never pyplot: no GUI, safe in threads.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
-from sanctuarywatch.query.helpers import _as_of, _same_day_last_year
+from sanctuarywatch.errors import ConfigError
+from sanctuarywatch.query import helpers
+from sanctuarywatch.query.claims import Claim
+from sanctuarywatch.query.helpers import Figure
 
 THIS_YEAR_COLOR = "#c0392b"
 LAST_YEAR_COLOR = "#7f8c8d"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PARTIAL = ("approximated", "incomplete")  # drawn hollow, named in the legend
+NOTED = (*PARTIAL, "no_source")  # caveats of the cut-off figures written under a panel
+WIDTH_IN, PANEL_IN, DPI = 9.0, 4.8, 100  # inches per panel; pixels = inches * DPI
+SUFFIXES = (".png", ".svg")
 
 
 @dataclass(frozen=True)
-class Curve:
-    """Cumulative count by day of year (index 0 is Jan 1) for one jurisdiction and year."""
-
-    jurisdiction: str
-    year: int
-    cutoff: date  # the day the curve is read at (inclusive)
-    cumulative: list[int]  # one value per day from Jan 1 through the last day drawn
-
-    @property
-    def at_cutoff(self) -> int:
-        """The year-to-date count at the cut-off: what helpers.ytd reports for that year."""
-        index = (self.cutoff - date(self.year, 1, 1)).days
-        return self.cumulative[min(index, len(self.cumulative) - 1)] if self.cumulative else 0
-
-
-@dataclass(frozen=True)
-class Period:
-    """One total an agency reported: [start, end) and its count."""
+class Point:
+    """A running total: Jan 1 up to `end` (exclusive), as the helpers report it."""
 
     start: date
-    end: date  # exclusive
-    count: int
-    pattern: str  # monthly | partial | half_yearly | annual (warehouse/044)
+    end: date
+    figure: Figure
+
+    @property
+    def x(self) -> int:
+        """Days since Jan 1: the x of the point (Feb 1 is 31)."""
+        return (self.end - self.start).days
+
+    @property
+    def partial(self) -> bool:
+        return any(c.kind in PARTIAL for c in self.figure.caveats)
 
 
-def periods(
+@dataclass(frozen=True)
+class Line:
+    """One year: its running totals at each month's end through `through`, and at the cut-off
+    (`at_cutoff`, the figure `helpers.ytd` gives the ledger)."""
+
+    year: int
+    cutoff: date  # the last day counted at the cut-off (inclusive)
+    at_cutoff: Figure
+    points: list[Point]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One jurisdiction: this year to the cut-off, last year whole, and the change."""
+
+    jurisdiction: str
+    name: str
+    offense: str
+    this: Line
+    last: Line
+    change: Figure
+
+    @property
+    def has_value(self) -> bool:
+        return any(p.figure.value is not None for ln in (self.this, self.last) for p in ln.points)
+
+
+def default_cutoff(claims: Sequence[Claim], as_of: date | None = None) -> date:
+    """The day the chart is read at: the as-of day, else the day of the first year-to-date
+    claim (the comparison the articles make), else the newest claim's day."""
+    if as_of:
+        return as_of
+    for claim in claims:
+        if any(check.get("ytd") for check in claim.checks):
+            return claim.said_on
+    return max((claim.said_on for claim in claims), default=date.today())
+
+
+def ytd_panels(
     con: duckdb.DuckDBPyConnection,
-    jurisdiction: str,
-    offense: str,
-    year: int,
-    known_on: date | None = None,
-) -> list[Period]:
-    """The periods of `year` an agency reported, from the source that reported the most."""
-    rows = con.execute(
-        "SELECT source, period_start, period_end, n, pattern "
-        "FROM agency_reporting_periods_as_of(?) "
-        "WHERE 'agency:' || ori = ? AND offense = ? AND year(period_start) = ? "
-        "ORDER BY source, period_start",
-        [_as_of(known_on), jurisdiction, offense, year],
-    ).fetchall()
-    by_source: dict[str, list[Period]] = {}
-    for source, start, end, n, pattern in rows:
-        by_source.setdefault(source, []).append(Period(start, end, int(n), pattern))
-    return max(by_source.values(), key=lambda found: (found[-1].end, len(found)), default=[])
-
-
-def periodic_jurisdictions(
-    con: duckdb.DuckDBPyConnection,
-    years: Sequence[int],
+    cutoff: date,
+    jurisdictions: Sequence[str] | None = None,
     offense: str = "murder",
-    known_on: date | None = None,
-) -> list[str]:
-    """Agencies with FBI monthly, half-year or annual totals for `offense` in `years` and no
-    incident-level data (those are drawn day by day)."""
-    rows = con.execute(
-        "SELECT DISTINCT 'agency:' || ori FROM agency_reporting_periods_as_of(?) "
-        "WHERE offense = ? AND year(period_start) IN (SELECT unnest(?)) ORDER BY 1",
-        [_as_of(known_on), offense, list(years)],
-    ).fetchall()
-    daily = set(incident_jurisdictions(con, offense, known_on))
-    return [row[0] for row in rows if row[0] not in daily]
+    known_on: helpers.KnownOn = None,
+) -> list[Panel]:
+    """A panel per jurisdiction (default: every one with data for `offense` in either year,
+    as known on `known_on`), each point computed by the helpers."""
+    years = (helpers.same_day_last_year(cutoff).year, cutoff.year)
+    ids = list(jurisdictions) if jurisdictions is not None else with_data(con, offense, years)
+    names = _names(con, ids)
+    panels = [_panel(con, j, names[j], cutoff, offense, known_on) for j in ids]
+    return [p for p in panels if p.has_value or jurisdictions is not None]
 
 
-def incident_jurisdictions(
-    con: duckdb.DuckDBPyConnection, offense: str = "murder", known_on: date | None = None
-) -> list[str]:
-    """Jurisdictions with `offense` known incident by incident: the ones a daily curve can show."""
-    rows = con.execute(
-        "SELECT DISTINCT jurisdiction_id FROM incident_events(?) WHERE offense = ? ORDER BY 1",
-        [_as_of(known_on), offense],
-    ).fetchall()
-    return [row[0] for row in rows]
+def _panel(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    name: str,
+    cutoff: date,
+    offense: str,
+    known_on: helpers.KnownOn,
+) -> Panel:
+    ytd = helpers.ytd(con, jurisdiction, offense, cutoff, known_on)
+    last_cutoff = helpers.same_day_last_year(cutoff)
+    through = (cutoff, date(last_cutoff.year, 12, 31))
+    this, last = (
+        _line(con, jurisdiction, offense, ytd[key], day, end, known_on)
+        for key, day, end in (
+            ("this_year", cutoff, through[0]),
+            ("last_year", last_cutoff, through[1]),
+        )
+    )
+    return Panel(jurisdiction, name, offense, this, last, ytd["change"])
 
 
-def daily_counts(
+def _line(
     con: duckdb.DuckDBPyConnection,
     jurisdiction: str,
     offense: str,
-    year: int,
-    known_on: date | None = None,
-) -> dict[date, int]:
-    """Events per local calendar day in `year` (the same local-time rule as helpers.count)."""
-    rows = con.execute(
-        "SELECT CAST(occurred_local AS DATE) AS day, count(*) FROM incident_events(?) "
-        "WHERE jurisdiction_id = ? AND offense = ? AND occurred_local >= ? AND occurred_local < ? "
-        "GROUP BY day",
-        [_as_of(known_on), jurisdiction, offense, date(year, 1, 1), date(year + 1, 1, 1)],
-    ).fetchall()
-    return {day: n for day, n in rows}
-
-
-def curve(
-    con: duckdb.DuckDBPyConnection,
-    jurisdiction: str,
-    offense: str,
-    year: int,
+    at_cutoff: Figure,
     cutoff: date,
     through: date,
-    known_on: date | None = None,
-) -> Curve:
-    """Running total from Jan 1 of `year` through `through`, to be read at `cutoff`."""
-    per_day = daily_counts(con, jurisdiction, offense, year, known_on)
-    total, cumulative = 0, []
-    day = date(year, 1, 1)
-    while day <= through:
-        total += per_day.get(day, 0)
-        cumulative.append(total)
-        day += timedelta(days=1)
-    return Curve(jurisdiction, year, cutoff, cumulative)
+    known_on: helpers.KnownOn,
+) -> Line:
+    """Month ends up to `through`, and the cut-off itself (the ledger's figure, not recounted)."""
+    start, at = date(cutoff.year, 1, 1), cutoff + timedelta(days=1)
+    ends = [date(cutoff.year, m, 1) for m in range(2, 13)] + [date(cutoff.year + 1, 1, 1)]
+    points = [
+        Point(start, end, helpers.count(con, jurisdiction, offense, start, end, known_on))
+        for end in ends
+        if end <= through + timedelta(days=1) and end != at
+    ]
+    points.append(Point(start, at, at_cutoff))
+    return Line(cutoff.year, cutoff, at_cutoff, sorted(points, key=lambda p: p.end))
 
 
-def curves(
-    con: duckdb.DuckDBPyConnection,
-    jurisdiction: str,
-    cutoff: date,
-    offense: str = "murder",
-    known_on: date | None = None,
-) -> tuple[Curve, Curve]:
-    """This year through the cut-off, and last year through Dec 31 (read at the same day):
-    last year's whole curve shows where the comparison year ended up."""
-    last_cutoff = _same_day_last_year(cutoff)
-    this = curve(con, jurisdiction, offense, cutoff.year, cutoff, cutoff, known_on)
-    last = curve(
-        con,
-        jurisdiction,
-        offense,
-        last_cutoff.year,
-        last_cutoff,
-        date(last_cutoff.year, 12, 31),
-        known_on,
-    )
-    return this, last
+# --- which jurisdictions ------------------------------------------------------------------
+
+
+def with_data(con: duckdb.DuckDBPyConnection, offense: str, years: Sequence[int]) -> list[str]:
+    """Jurisdictions with `offense` in `years`: incident by incident first (Chicago), then the
+    agencies known from FBI returns (monthly, half-year or annual totals)."""
+    incidents = con.execute(
+        "SELECT DISTINCT jurisdiction_id FROM incident_events(?) "
+        "WHERE offense = ? AND year IN (SELECT unnest(?)) ORDER BY 1",
+        [helpers.INFINITY, offense, list(years)],
+    ).fetchall()
+    returns = con.execute(
+        "SELECT DISTINCT 'agency:' || ori FROM agency_reporting_periods "
+        "WHERE offense = ? AND year(period_start) IN (SELECT unnest(?)) ORDER BY 1",
+        [offense, list(years)],
+    ).fetchall()
+    found = [row[0] for row in incidents]
+    return found + [row[0] for row in returns if row[0] not in found]
 
 
 def _names(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]:
@@ -184,115 +191,193 @@ def _names(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, str]
     return {**{i: i for i in ids}, **dict(agencies), **dict(rows)}
 
 
-def _draw(axes: Axes, this: Curve, last: Curve, title: str, offense: str) -> None:
-    """One panel: two curves, the cut-off line and both values at it (or a note: zeros drawn
-    for a jurisdiction without incident data would read as 'no murders')."""
-    if not any(this.cumulative) and not any(last.cumulative):
-        axes.set_title(title, fontsize=12)
-        axes.axis("off")
-        axes.text(
-            0.5,
-            0.5,
-            f"no incident-level {offense} data for this jurisdiction",
-            transform=axes.transAxes,
-            ha="center",
-            color="#7f8c8d",
-            fontsize=11,
-        )
-        return
-    day_index = (this.cutoff - date(this.year, 1, 1)).days + 1
-    axes.plot(
-        range(1, len(last.cumulative) + 1),
-        last.cumulative,
-        color=LAST_YEAR_COLOR,
-        linestyle="--",
-        linewidth=1.6,
-        label=f"{last.year} (whole year)",
-    )
-    axes.plot(
-        range(1, len(this.cumulative) + 1),
-        this.cumulative,
-        color=THIS_YEAR_COLOR,
-        linewidth=2.2,
-        label=f"{this.year} (through {this.cutoff:%b %d})",
-    )
-    axes.axvline(day_index, color="#34495e", linewidth=1, linestyle=":")
-    top = max([*last.cumulative, *this.cumulative, 1])
-    axes.text(
-        day_index + 3, top * 1.02, f"cut-off {this.cutoff:%b %d}", color="#34495e", fontsize=9
-    )
-    for item, color in ((this, THIS_YEAR_COLOR), (last, LAST_YEAR_COLOR)):
-        axes.plot([day_index], [item.at_cutoff], marker="o", color=color)
-    change = (
-        f"\nchange: {100 * (this.at_cutoff - last.at_cutoff) / last.at_cutoff:+.1f}%"
-        if last.at_cutoff
-        else ""
-    )
-    _cutoff_note(
-        axes,
-        f"Jan 1 - {this.cutoff:%b %d}\n{this.year}: {this.at_cutoff:,}\n"
-        f"{last.year}: {last.at_cutoff:,}{change}",
-    )
-    _axes_frame(axes, top, title, offense)
+# --- drawing ------------------------------------------------------------------------------
 
 
-def _cutoff_note(axes: Axes, text: str) -> None:
-    """The counts at the cut-off, boxed in the panel's lower right corner."""
+def _partial(figure: Figure) -> str:
+    """' (approximated)' when a caveat makes the figure partial; '' when it is exact."""
+    kinds = sorted({c.kind for c in figure.caveats if c.kind in PARTIAL})
+    return f" ({', '.join(kinds)})" if kinds else ""
+
+
+def shown(figure: Figure | None) -> str:
+    """A count as the legend says it: '447', '112 (approximated)', 'no count'."""
+    if figure is None or figure.value is None:
+        return "no count"
+    return f"{figure.value:,.1f}".removesuffix(".0") + _partial(figure)
+
+
+def legend(line: Line) -> str:
+    """What a line's legend entry says: the count at the cut-off, and the whole year's."""
+    text = f"{line.year}, Jan 1 - {line.cutoff:%b} {line.cutoff.day}: {shown(line.at_cutoff)}"
+    last = line.points[-1]  # Jan 1 - Dec 31 when the line runs that far
+    return text + (f"; whole year: {shown(last.figure)}" if last.end.year > line.year else "")
+
+
+def _draw_line(axes: Axes, line: Line, color: str, dashed: bool, gid: str) -> None:
+    """The running totals: joined month to month, a box over a total that covers several
+    months, a gap where there is no count, a hollow mark where the figure is partial."""
+    dash = "--" if dashed else "-"
+    axes.plot([], [], marker="o", color=color, linestyle=dash, label=legend(line))
+    x0, y0, joined = 0, 0.0, True  # Jan 1 starts at zero
+    for point in line.points:
+        value = point.figure.value
+        if value is None:
+            joined = False
+            continue
+        if joined:  # dotted into a partial figure: the segment is not exact either
+            segment = ":" if point.partial else dash
+            axes.plot([x0, point.x], [y0, value], color=color, linestyle=segment, linewidth=1.8)
+        else:
+            axes.fill_between([x0, point.x], y0, value, color=color, alpha=0.25, linewidth=0)
+        face = "white" if point.partial else color
+        (mark,) = axes.plot([point.x], [value], "o", color=color, markerfacecolor=face)
+        exact = "partial" if point.partial else "exact"
+        mark.set_gid(f"point|{gid}|{line.year}|{point.end}|{value}|{exact}")
+        x0, y0, joined = point.x, float(value), True
+
+
+def _change(figure: Figure) -> str:
+    """The ledger's change between the two years: '-2.0%', '+8.6% (approximated)'."""
+    if figure.value is None:
+        return "none (no count in one of the years)"
+    return f"{figure.value:+.1f}%{_partial(figure)}"
+
+
+def _notes(panel: Panel) -> str:
+    """The caveats that make a cut-off figure partial or absent, wrapped under the panel."""
+    figures = (panel.this.at_cutoff, panel.last.at_cutoff, panel.change)
+    details = dict.fromkeys(
+        f"{c.kind}: {c.detail}" for f in figures for c in f.caveats if c.kind in NOTED
+    )
+    return "\n".join(textwrap.fill(d, 140) for d in details)
+
+
+def _draw(axes: Axes, panel: Panel) -> None:
+    this, last = panel.this, panel.last
+    _draw_line(axes, last, LAST_YEAR_COLOR, True, panel.jurisdiction)
+    _draw_line(axes, this, THIS_YEAR_COLOR, False, panel.jurisdiction)
+    axes.axvline((this.cutoff - date(this.year, 1, 1)).days + 1, color="#34495e", linestyle=":")
     axes.text(
         0.98,
-        0.05,
-        text,
+        0.04,
+        f"cut-off: {this.cutoff:%b} {this.cutoff.day}\nchange: {_change(panel.change)}",
         transform=axes.transAxes,
         ha="right",
         va="bottom",
         fontsize=10,
         bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bdc3c7"},
     )
-
-
-def _day(year: int, day: date) -> int:
-    """Day-of-year index of `day` (1 = Jan 1), the x of the daily curves."""
-    return (day - date(year, 1, 1)).days + 1
-
-
-def _draw_periods(
-    axes: Axes, this: list[Period], last: list[Period], cutoff: date, title: str, offense: str
-) -> None:
-    """One panel of reported periods: this year's through the cut-off, last year's whole."""
-    last_cutoff = _same_day_last_year(cutoff)
-    top = 1
-    for found, year, color, known in (
-        (last, last_cutoff.year, LAST_YEAR_COLOR, date(last_cutoff.year + 1, 1, 1)),
-        (this, cutoff.year, THIS_YEAR_COLOR, cutoff + timedelta(days=1)),
-    ):
-        total, label = 0, f"{year} ({'whole year' if year != cutoff.year else 'to the cut-off'})"
-        for period in (p for p in found if p.end <= known):
-            x0, x1 = _day(year, period.start), _day(year, period.end)
-            axes.fill_between(
-                [x0, x1], total, total + period.count, color=color, alpha=0.3, lw=0, label=label
-            )
-            label = ""
-            total += period.count
-            axes.plot([x1], [total], marker="o", color=color, markersize=4)
-        top = max(top, total)
-    axes.axvline(_day(cutoff.year, cutoff), color="#34495e", linewidth=1, linestyle=":")
-    _cutoff_note(
-        axes,
-        f"Jan 1 - {cutoff:%b %d}\n{_at_cutoff(this, cutoff, False)}\n"
-        f"{_at_cutoff(last, last_cutoff, True)}",
+    starts = [(date(2001, m, 1) - date(2001, 1, 1)).days for m in range(1, 13)]
+    axes.set_xticks(starts, MONTHS)
+    axes.set_xlim(0, 368)
+    values = [p.figure.value or 0 for line in (this, last) for p in line.points]
+    axes.set_ylim(0, max([*values, 1]) * 1.15)
+    axes.set_title(
+        f"{panel.name}: {panel.offense}, Jan 1 - {this.cutoff:%b} {this.cutoff.day}, "
+        f"{this.year} vs {last.year}",
+        fontsize=12,
     )
-    _axes_frame(axes, top, title, offense)
-    axes.set_xlabel(
-        "FBI returns: each box is one reported total, spread over the period it covers "
-        "(when in the period is not known)",
-        fontsize=8,
-        color="#7f8c8d",
-    )
+    axes.set_ylabel(f"{panel.offense} since Jan 1")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="upper left", fontsize=9, frameon=False)
+    axes.set_xlabel(_notes(panel), fontsize=7, color="#5f6b76", loc="left")
+
+
+def draw(
+    panels: Sequence[Panel], offense: str = "murder", known_on: helpers.KnownOn = None
+) -> MplFigure:
+    """The chart as a matplotlib Figure: one panel per jurisdiction, or a note that there is
+    nothing to draw (a report still renders without the data)."""
+    fig = MplFigure(figsize=(WIDTH_IN, PANEL_IN * max(len(panels), 1)), dpi=DPI)
+    fig.set_layout_engine("constrained")
+    FigureCanvasAgg(fig)
+    known = f" as known on {known_on}" if known_on else ""
+    for number, panel in enumerate(panels, 1):
+        _draw(fig.add_subplot(len(panels), 1, number), panel)
+    if not panels:
+        axes = fig.add_subplot(1, 1, 1)
+        axes.axis("off")
+        axes.text(0.5, 0.5, f"No {offense} counts in the warehouse{known}.", ha="center")
+    return fig
+
+
+def save(fig: MplFigure, path: str | Path) -> Path:
+    """Write the chart as PNG or SVG, by the file's suffix. SVG keeps its text as text (a
+    reader can select and search the numbers) and carries no date, so it is reproducible."""
+    out = Path(path)
+    if out.suffix.lower() not in SUFFIXES:
+        raise ConfigError("chart", f"{out}: expected a file name ending in .png or .svg")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".svg":
+        with rc_context({"svg.fonttype": "none", "svg.hashsalt": "sanctuarywatch"}):
+            fig.savefig(out, format="svg", metadata={"Date": None})
+    else:
+        fig.savefig(out, format="png")
+    return out
+
+
+def write(
+    panels: Sequence[Panel],
+    paths: Sequence[str | Path],
+    offense: str = "murder",
+    known_on: helpers.KnownOn = None,
+) -> list[Path]:
+    """The chart drawn once and saved to every path (.png or .svg)."""
+    fig = draw(panels, offense, known_on)
+    return [save(fig, path) for path in paths]
+
+
+def ytd_chart(
+    con: duckdb.DuckDBPyConnection,
+    cutoff: date,
+    path: str | Path,
+    jurisdictions: Sequence[str] | None = None,
+    offense: str = "murder",
+    known_on: helpers.KnownOn = None,
+) -> Path:
+    """Write the year-to-date chart read at `cutoff` to `path` (.png or .svg); see
+    `ytd_panels` for which jurisdictions it shows."""
+    panels = ytd_panels(con, cutoff, jurisdictions, offense, known_on)
+    return write(panels, [path], offense, known_on)[0]
+
+
+# --- deprecated: kept only until tests/test_us_ucr_agency_monthly.py reads `ytd_panels` ------
+
+
+@dataclass(frozen=True)
+class Period:
+    """One total an agency reported: [start, end) and its count."""
+
+    start: date
+    end: date  # exclusive
+    count: int
+    pattern: str  # monthly | partial | half_yearly | annual (warehouse/044)
+
+
+def periods(
+    con: duckdb.DuckDBPyConnection,
+    jurisdiction: str,
+    offense: str,
+    year: int,
+    known_on: helpers.KnownOn = None,
+) -> list[Period]:
+    """The periods of `year` an agency reported, from the source that reported the most."""
+    rows = con.execute(
+        "SELECT source, period_start, period_end, n, pattern "
+        "FROM agency_reporting_periods_as_of(?) "
+        "WHERE 'agency:' || ori = ? AND offense = ? AND year(period_start) = ? "
+        "ORDER BY source, period_start",
+        [helpers.as_of(known_on), jurisdiction, offense, year],
+    ).fetchall()
+    by_source: dict[str, list[Period]] = {}
+    for source, start, end, n, pattern in rows:
+        by_source.setdefault(source, []).append(Period(start, end, int(n), pattern))
+    return max(by_source.values(), key=lambda found: (found[-1].end, len(found)), default=[])
 
 
 def _at_cutoff(found: list[Period], cutoff: date, whole_year: bool) -> str:
-    """What the returns say for Jan 1 through the cut-off: whole reported periods only; a
-    period across the cut-off (an annual or half-year total) is named, never split."""
+    """What the returns say for Jan 1 through the cut-off: whole reported periods only."""
     inside = [p for p in found if p.end <= cutoff + timedelta(days=1)]
     done = (
         f"{sum(p.count for p in inside):,} to {inside[-1].end - timedelta(days=1):%b %d}"
@@ -309,79 +394,3 @@ def _at_cutoff(found: list[Period], cutoff: date, whole_year: bool) -> str:
     if not inside:
         return f"{cutoff.year}: no reported total yet"
     return f"{cutoff.year}: {done} (whole reported periods)"
-
-
-def _axes_frame(axes: Axes, top: int, title: str, offense: str) -> None:
-    starts = [(date(2001, m, 1) - date(2001, 1, 1)).days + 1 for m in range(1, 13)]
-    axes.set_xticks(starts, MONTHS)
-    axes.set_xlim(1, 366)
-    axes.set_ylim(0, top * 1.1)
-    axes.set_title(title, fontsize=12)
-    axes.set_ylabel(f"cumulative {offense} count")
-    axes.grid(True, alpha=0.3)
-    axes.legend(loc="upper left", fontsize=9, frameon=False)
-
-
-def _empty(fig: MplFigure, offense: str) -> None:
-    """Say so on the image rather than fail: a report should still render without the data."""
-    axes = fig.add_subplot(1, 1, 1)
-    axes.axis("off")
-    axes.text(
-        0.5,
-        0.5,
-        f"No incident-level {offense} data in the warehouse:\n"
-        "a day-by-day curve needs incident records.",
-        ha="center",
-        va="center",
-        fontsize=12,
-    )
-
-
-def _note(known_on: date | None) -> str:
-    known = f", as known on {known_on}" if known_on else ""
-    return f"local calendar day; incident-level data{known} (sanctuarywatch)"
-
-
-def ytd_chart(
-    con: duckdb.DuckDBPyConnection,
-    cutoff: date,
-    path: str | Path,
-    jurisdictions: Sequence[str] | None = None,
-    offense: str = "murder",
-    known_on: date | None = None,
-) -> Path:
-    """Write a PNG of cumulative year-to-date curves (this year vs last) with the cut-off marked.
-
-    `jurisdictions` defaults to every jurisdiction with incident-level data for `offense`, then
-    every agency with FBI returns for it in either year (drawn as reported periods); one panel
-    each, since their scales differ. Returns the path written.
-    """
-    years = (_same_day_last_year(cutoff).year, cutoff.year)
-    ids = (
-        list(jurisdictions)
-        if jurisdictions is not None
-        else incident_jurisdictions(con, offense, known_on)
-        + periodic_jurisdictions(con, years, offense, known_on)
-    )
-    daily = set(incident_jurisdictions(con, offense, known_on))
-    names = _names(con, ids)
-    fig = MplFigure(figsize=(9, 4.8 * max(len(ids), 1)), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    if not ids:
-        _empty(fig, offense)
-    for number, jurisdiction in enumerate(ids, 1):
-        title = (
-            f"{names[jurisdiction]}: {offense}, Jan 1 - {cutoff:%b %d}, {years[1]} vs {years[0]}"
-        )
-        axes = fig.add_subplot(len(ids), 1, number)
-        found = [periods(con, jurisdiction, offense, y, known_on) for y in reversed(years)]
-        if jurisdiction not in daily and any(found):
-            _draw_periods(axes, found[0], found[1], cutoff, title, offense)
-            continue
-        this, last = curves(con, jurisdiction, cutoff, offense, known_on)
-        _draw(axes, this, last, title, offense)
-        axes.set_xlabel(_note(known_on), fontsize=8, color="#7f8c8d")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
-    return out

@@ -322,23 +322,19 @@ def _toc(evaluations: Sequence[Evaluation]) -> str:
 def _chart(src: str, cutoff: date) -> str:
     return (
         f'<section class="block chart" id="chart" data-cutoff="{cutoff}"><h2>Year to date</h2>'
-        f'<p class="sub">Cumulative murder victims from January 1, this year against last, '
-        f"read at the same day ({cutoff:%B %d}). Only jurisdictions with incident-level data "
-        f'can be drawn day by day.</p><img src="{_e(src)}" alt="Cumulative year-to-date '
-        f'murder curves, {cutoff.year} against {cutoff.year - 1}, cut-off {cutoff}">'
-        "</section>"
+        f'<p class="sub">Murders counted from January 1, this year against last, read at the '
+        f"same day ({cutoff:%B} {cutoff.day}): every point is a count the ledger computes, for "
+        "every jurisdiction with data. A shaded box is one total an agency reported for several "
+        "months; a hollow mark is a partial count, and the legend says why.</p>"
+        f'<img src="{_e(src)}" alt="Murders since January 1, {cutoff.year} against '
+        f'{cutoff.year - 1}, cut-off {cutoff}"></section>'
     )
 
 
 def default_cutoff(evaluations: Sequence[Evaluation], as_of: date | None = None) -> date:
-    """The day the chart is read at: the as-of day, else the day of the first year-to-date claim
-    (the comparison the articles make), else the newest comparison day."""
-    if as_of:
-        return as_of
-    for ev in evaluations:
-        if any(check.get("ytd") for check in ev.claim.checks):
-            return ev.compared_on
-    return max((ev.compared_on for ev in evaluations), default=datetime.now(UTC).date())
+    """The day the chart is read at (chart.default_cutoff): the as-of day, else the day of the
+    first year-to-date claim, else the newest comparison day."""
+    return chart.default_cutoff([ev.claim for ev in evaluations], as_of)
 
 
 def _ledger_json(evaluations: Sequence[Evaluation]) -> str:
