@@ -320,22 +320,30 @@ def test_the_sql_macro_gives_the_same_answer(loaded: duckdb.DuckDBPyConnection) 
     assert row == (_murders("FL0130000", date(2017, 1, 1), date(2018, 1, 1)), True)
 
 
+def _drawn(line: chart.Line) -> dict[date, int | None]:
+    """A chart line's points: the end of each running total (exclusive) and its value."""
+    return {point.end: point.figure.value for point in line.points}
+
+
 def test_the_chart_draws_reported_periods_never_fake_months(
     loaded: duckdb.DuckDBPyConnection,
 ) -> None:
-    mdpd = chart.periods(loaded, MDPD, "murder", 2016)
-    total = _murders("FL0130000", date(2016, 1, 1), date(2017, 1, 1))
-    assert mdpd == [chart.Period(date(2016, 1, 1), date(2017, 1, 1), total, "annual")]
-    halves = chart.periods(loaded, MIAMI, "murder", 2016)
-    assert [(p.start.month, p.end, p.count) for p in halves] == [
-        (1, date(2016, 7, 1), _murders("FL0130600", date(2016, 6, 1), date(2016, 7, 1))),
-        (7, date(2017, 1, 1), _murders("FL0130600", date(2016, 12, 1), date(2017, 1, 1))),
-    ]
-    cutoff = date(2017, 8, 16)
-    text = chart._at_cutoff(chart.periods(loaded, MDPD, "murder", 2017), cutoff, False)
-    assert text == "2017: Jan-Dec is one annual total, not reported by month"
-    baltimore = chart.periods(loaded, "agency:MDBPD0000", "murder", 2017)
-    assert len(baltimore) == 12 and chart._at_cutoff(baltimore, cutoff, False) == (
-        f"2017: {_murders('MDBPD0000', date(2017, 1, 1), date(2017, 8, 1)):,} to Jul 31 "
-        "(whole reported periods)"
+    """The chart's points are the helpers' figures: a total where an agency reported one, and
+    no count (never zero) inside a period it reported as one total."""
+    mdpd, miami, baltimore = chart.ytd_panels(
+        loaded, date(2017, 8, 16), [MDPD, MIAMI, "agency:MDBPD0000"]
     )
+    year_end = date(2017, 1, 1)
+    annual = {end: None for end in _drawn(mdpd.last)}
+    assert _drawn(mdpd.last) == annual | {
+        year_end: _murders("FL0130000", date(2016, 1, 1), year_end)
+    }
+    assert set(_drawn(mdpd.this).values()) == {None}  # 2017 is one annual total too
+    h1 = _murders("FL0130600", date(2016, 6, 1), date(2016, 7, 1))
+    h2 = _murders("FL0130600", date(2016, 12, 1), year_end)
+    counted = {end: n for end, n in _drawn(miami.last).items() if n is not None}
+    assert counted == {date(2016, 7, 1): h1, year_end: h1 + h2}
+    months = {end: n for end, n in _drawn(baltimore.this).items() if end.day == 1}
+    assert len(months) == 7 and months == {
+        end: _murders("MDBPD0000", date(2017, 1, 1), end) for end in months
+    }
