@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from sanctuarywatch.load import warehouse
-from sanctuarywatch.load.warehouse import Stage
+from sanctuarywatch.load.stage import Stage, _same_key
 
 T1 = datetime(2026, 1, 1, tzinfo=UTC)
 T2 = datetime(2026, 2, 1, tzinfo=UTC)
@@ -134,9 +134,7 @@ def test_keys_that_cannot_be_null_are_matched_with_equals(
     """`=` lets DuckDB skip versions outside a slice's keys; a nullable key needs IS NOT
     DISTINCT FROM, or a row with a NULL key would never find its version."""
     con.execute("CREATE TEMP TABLE t_versions (a INTEGER NOT NULL, b VARCHAR)")
-    assert warehouse._same_key(con, "t", ["a", "b"]) == (
-        "v.a = s.a AND v.b IS NOT DISTINCT FROM s.b"
-    )
+    assert _same_key(con, "t", ["a", "b"]) == ("v.a = s.a AND v.b IS NOT DISTINCT FROM s.b")
 
 
 def test_db_path_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPatch) -> None:
