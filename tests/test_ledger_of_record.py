@@ -26,6 +26,7 @@ from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.present import demo
 from sanctuarywatch.query import claims, helpers
 from sanctuarywatch.query.claims import DATA, PUBLICATION, RESTATEMENT, CheckResult, Claim
+from sanctuarywatch.scheduling.runner import collect_and_reevaluate
 from sanctuarywatch.sources import Options
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -77,8 +78,10 @@ def portal() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 
 def load(con: duckdb.DuckDBPyConnection, archive: Archive, url: str, **options: Any) -> None:
+    """A collect as the job runner does it: the claims it touched re-evaluated after it."""
     with HttpClient() as client:
-        collect(con, archive, client, SOURCE, Options(base_url=url, page_size=500, **options))
+        options = Options(base_url=url, page_size=500, **options)
+        collect_and_reevaluate(con, archive, client, SOURCE, options)
 
 
 def murders(rows: list[dict[str, Any]], start: datetime, end: datetime) -> int:

@@ -17,12 +17,13 @@ import duckdb
 import pytest
 
 from sanctuarywatch import cli, sources
-from sanctuarywatch.collect.run import collect, rebuild
+from sanctuarywatch.collect.run import rebuild
 from sanctuarywatch.errors import ConfigError, LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive, ArchiveTransport, Entry
 from sanctuarywatch.present import demo
+from sanctuarywatch.scheduling.runner import collect_and_reevaluate, rebuild_and_reevaluate
 
 CHICAGO = "il_chicago_crimes"
 Damager = Callable[[Archive], str]
@@ -199,7 +200,7 @@ def test_a_broken_claims_file_does_not_roll_back_a_collect(
 ) -> None:
     step = next(step for step in demo.PLAN if step.slug == CHICAGO)
     with HttpClient(transport=ArchiveTransport(*demo.bundled_archives())) as client:
-        result = collect(con, archive, client, CHICAGO, step.options, job="test")
+        result = collect_and_reevaluate(con, archive, client, CHICAGO, step.options, job="test")
     assert result.status == "success" and str(broken_claims) in (result.claims_error or "")
     assert _current(con, CHICAGO) == 8922
     status = con.execute("SELECT status FROM runs WHERE run_id = ?", [result.run_id]).fetchone()
@@ -211,7 +212,7 @@ def test_a_broken_claims_file_does_not_roll_back_a_rebuild(
     site: tuple[duckdb.DuckDBPyConnection, Archive], broken_claims: Path
 ) -> None:
     con, archive = site
-    results = rebuild(con, archive, [CHICAGO])
+    results = rebuild_and_reevaluate(con, archive, [CHICAGO])
     assert str(broken_claims) in (results[CHICAGO].claims_error or "")
     assert results[CHICAGO].status == "success" and _current(con, CHICAGO) == 8922
 

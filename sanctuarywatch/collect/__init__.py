@@ -1,1 +1,1 @@
-"""A run of a source: fetch, archive, load in one transaction, then the claims (run.py)."""
+"""A run of a source: fetch, archive, load in one transaction (run.py); no claims."""

@@ -46,8 +46,8 @@ def rebuild(
     another body, a manifest line that is not an entry, a page that no longer parses, each
     fails the rebuild, naming the file, with the warehouse as it was. With `skip_damaged`
     the runs they belong to are left out instead: each result lists what it skipped, and
-    `rows_before`/`rows_after` show what was not reloaded. The reload is one transaction;
-    the claims it touched are re-evaluated after it commits (`claims_error` if that fails).
+    `rows_before`/`rows_after` show what was not reloaded. The reload is one transaction.
+    The claims are the job runner's (`scheduling.runner.rebuild_and_reevaluate`).
     """
     runs, damage = _checked_runs(archive, _known(slugs))
     # damage that names no run (no manifest line legible) cannot be skipped: fail
@@ -68,13 +68,6 @@ def rebuild(
         for result in results.values():
             abort(con, result, exc, 0)
         raise
-    else:
-        if results:
-            from sanctuarywatch.collect.run import reevaluate_claims  # moves out next (issue 18)
-
-            error = reevaluate_claims(con, set(results), next(iter(results.values())).run_id)
-            for result in results.values():
-                result.claims_error = error
     finally:
         restore(con, previous)
     return results

@@ -14,11 +14,9 @@ through today's parsers, fetching nothing).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,8 +47,7 @@ from sanctuarywatch.collect.tuning import (
     pages_per_batch,
     restore,
 )
-from sanctuarywatch.errors import SanctuaryWatchError
-from sanctuarywatch.http import HttpClient, redact
+from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load import sqlnorm
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.sources import Options, Page, State
@@ -112,29 +109,10 @@ def collect(
         abort(con, result, exc, client.requests_made - requests_before)
         raise
     else:  # committed: whatever happens here, the run stands
-        if result.counts.written:
-            result.claims_error = reevaluate_claims(con, {slug}, result.run_id)
         checkpoint(con)
     finally:
         restore(con, previous)
     return result
-
-
-def reevaluate_claims(con: duckdb.DuckDBPyConnection, slugs: set[str], run_id: str) -> str | None:
-    """Re-evaluate the claims a committed load touched, in their own transaction; return
-    the error if that fails. A load commits on its own merits: a broken claims file (or a
-    claim that cannot be computed) must not roll back data that loaded fine."""
-    try:
-        con.execute("BEGIN")
-        _claims().reevaluate_after_load(con, slugs, run_id)
-        con.execute("COMMIT")
-    except Exception as exc:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        error = redact(str(exc) if isinstance(exc, SanctuaryWatchError) else repr(exc))
-        log.error("run %s: loaded, but claims not re-evaluated: %s", run_id, error)
-        return error
-    return None
 
 
 def _host(url: str) -> str:
@@ -186,14 +164,17 @@ def load_from_archive(
     archive: Archive,
     run_id: str,
     job: str = "load",
-    claims: bool = True,
+    claims: bool = False,
 ) -> RunResult:
     """Load one complete fetch (`fetch_to_archive`) into the warehouse: the loading half of
     `collect`, with its guarantees (one transaction; the `runs` row, under the fetch's run
-    id; coverage; the claims it touched once committed, unless `claims` is False: many
-    partitions' loads then leave them to one re-evaluation after the last). A fetch already
-    loaded is not loaded again (returned with nothing written); one whose load failed is
-    loaded anew. After the commit, the source's state goes to the archive for the next fetch."""
+    id; coverage). A fetch already loaded is not loaded again (returned with nothing
+    written); one whose load failed is loaded anew. After the commit, the source's state
+    goes to the archive for the next fetch. Like `collect`, it leaves the claims to the job
+    runner (`scheduling.runner.load_and_reevaluate`); `claims` is only accepted as False,
+    until its last caller stops passing it."""
+    if claims:
+        raise TypeError("load_from_archive re-evaluates no claims: use load_and_reevaluate")
     record = fetchlog.read(archive, run_id)
     source = sources.get(record.source)
     result = RunResult(run_id, record.source, record.options.mode, requests=record.requests)
@@ -219,18 +200,8 @@ def load_from_archive(
         abort(con, result, exc, record.requests)
         raise
     else:
-        if claims and result.counts.written:
-            result.claims_error = reevaluate_claims(con, {record.source}, run_id)
         checkpoint(con)
         fetchlog.write_state(archive, record.source, state)
     finally:
         restore(con, previous)
     return result
-
-
-def _claims() -> ModuleType:
-    """The claims module, imported when a load has committed: a run sits below the claims in
-    the layers (ARCHITECTURE.md), and reaches up only to re-evaluate what it changed."""
-    from sanctuarywatch.query import claims
-
-    return claims

@@ -39,7 +39,7 @@ class RunResult:
     error: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended_at: datetime | None = None
-    claims_error: str | None = None  # the load stands; its claims were not re-evaluated
+    claims_error: str | None = None  # the load stands; the job runner's claims failed
     skipped: list[Damage] = field(default_factory=list)  # rebuild: captures left out
     rows_before: int = 0  # rebuild: the source's current rows before and after
     rows_after: int = 0

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import duckdb
 
-from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.collect.run import RunResult
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load.archive import Archive, ArchiveTransport
 from sanctuarywatch.query import helpers
+from sanctuarywatch.scheduling.runner import collect_and_reevaluate
 from sanctuarywatch.sources import Options
 
 RECORDING_HOST = "http://127.0.0.1:8765"
@@ -158,7 +159,8 @@ def run(con: duckdb.DuckDBPyConnection, archive: Archive) -> list[RunResult]:
             if step.slug == "published_figures":  # read from disk: stamp it as recorded
                 extra = {**options.extra, "observed_at": recorded_at(step.slug)}
                 options = replace(options, extra=extra)
-            results.append(collect(con, archive, client, step.slug, options, job="demo"))
+            result = collect_and_reevaluate(con, archive, client, step.slug, options, job="demo")
+            results.append(result)
     return results
 
 

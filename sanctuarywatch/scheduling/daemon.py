@@ -46,7 +46,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sanctuarywatch.collect import runs
-from sanctuarywatch.collect.run import RunResult, collect
+from sanctuarywatch.collect.run import RunResult
 from sanctuarywatch.collect.runs import abandon_stale_runs as abandon_stale_runs
 from sanctuarywatch.errors import ConfigError, SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, redact
@@ -54,6 +54,7 @@ from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive, ArchiveTransport
 from sanctuarywatch.query import claims
 from sanctuarywatch.scheduling import schedule
+from sanctuarywatch.scheduling.runner import collect_and_reevaluate
 from sanctuarywatch.sources import Options
 
 log = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ class JobRunner:
             self._not_recorded(step.source, self.recorded.reason(step.source), report)
             return
         try:
-            result = collect(
+            result = collect_and_reevaluate(
                 self.con,
                 self.archive,
                 client,
