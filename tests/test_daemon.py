@@ -7,7 +7,9 @@ generous timeouts that only bound a hung test.
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import queue
 import signal
@@ -24,6 +26,7 @@ import duckdb
 import httpx
 import pytest
 
+from sanctuarywatch import logs
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import ArchiveTransport
 from sanctuarywatch.present import demo
@@ -35,6 +38,7 @@ CRIMES = (
     'page_size: 2000, base_url: "{url}"}}\n'
 )
 WAIT = 20.0  # upper bound for a hung test, never a timing assertion
+LOGGERS = ("", *logs.QUIET, logs.REPLACED)  # the loggers logs.configure sets a level on
 
 
 def write_plan(
@@ -128,6 +132,28 @@ def test_a_job_whose_claims_step_raises_does_not_raise(
     report = runner.run(schedule.load(write_plan(tmp_path, claims=True)).job("replay"))
     assert report.failed == ["claims"] and report.claims == "failed"
     assert [r.status for r in report.results] == ["success"]
+
+
+def test_job_logging_is_json_lines_without_collects_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `logs.configure` gives the job commands when stderr is not a terminal: JSON lines
+    with each record's figures, and none of collect's lines (the runner's line per run
+    replaces them)."""
+    root, out = logging.getLogger(), io.StringIO()
+    handlers, levels = root.handlers[:], {n: logging.getLogger(n).level for n in LOGGERS}
+    root.handlers[:] = [logging.StreamHandler(out)]
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    try:
+        logs.configure(jobs=True)
+        logging.getLogger("sanctuarywatch.collect.runs").error("run r failed: replaced")
+        logging.getLogger(daemon.__name__).info("run r status=success", extra={"rows_seen": 3})
+    finally:
+        root.handlers[:] = handlers
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(line["logger"], line["level"], line["rows_seen"]) for line in lines] == [
+        (daemon.__name__, "info", 3)
+    ]
 
 
 def test_stale_running_rows_are_abandoned(runner: daemon.JobRunner) -> None:

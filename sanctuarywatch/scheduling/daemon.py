@@ -24,7 +24,6 @@ the options the demo recorded it with, and a source it never recorded is skipped
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -45,6 +44,7 @@ import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from sanctuarywatch import logs
 from sanctuarywatch.collect import runs
 from sanctuarywatch.collect.run import RunResult
 from sanctuarywatch.collect.runs import abandon_stale_runs as abandon_stale_runs
@@ -476,36 +476,7 @@ def deny_files(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET lock_configuration = true")
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the record's figures, for journald and log shippers."""
-
-    BASE = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        data.update({k: v for k, v in vars(record).items() if k not in self.BASE})
-        if record.exc_info:
-            data["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(data, default=str)
-
-
 def configure_logging(verbose: bool = False) -> None:
-    """INFO and up; JSON lines when stderr is not a terminal (systemd, cron, files)."""
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler())
-    if not sys.stderr.isatty():
-        for handler in root.handlers:
-            handler.setFormatter(JsonFormatter())
-    for noisy in ("apscheduler", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
-    # the runner's line per run (read back from the ledger) replaces collect's own lines
-    logging.getLogger("sanctuarywatch.collect.run").setLevel(
-        logging.DEBUG if verbose else logging.CRITICAL
-    )
+    """The job commands' logging (`logs.configure`); kept until the command line sets up
+    logging once, in `main`, for every command."""
+    logs.configure(verbose, jobs=True)
