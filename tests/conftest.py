@@ -100,6 +100,13 @@ class Twice(NamedTuple):
     versions_after_first: dict[str, int]
     versions_after_second: dict[str, int]
 
+    def assert_idempotent(self) -> None:
+        """The first run wrote versions; the second saw each of them again and wrote none."""
+        assert self.first.counts.new == sum(self.versions_after_first.values()) > 0
+        assert self.second.counts.written == 0
+        assert self.second.counts.unchanged == self.first.counts.new
+        assert self.versions_after_second == self.versions_after_first
+
 
 def versions(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
     """Rows of each table's version history (a new version is a new row)."""

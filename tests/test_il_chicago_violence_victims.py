@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
-from conftest import FIXTURES, fetched, layout_break, load_json, versions
+from conftest import (
+    FIXTURES,
+    Twice,
+    fetched,
+    layout_break,
+    load_json,
+    versions,
+)
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
@@ -131,9 +138,8 @@ def test_idempotent_a_second_run_writes_no_new_version(
         first = collect(con, archive, client, source.SLUG, options)
         after_first = versions(con, source.TABLES)
         second = collect(con, archive, client, source.SLUG, options)
-    assert first.counts.new == len(load_json(FIXTURE)) == after_first[source.SLUG]
-    assert second.counts.written == 0 and second.counts.unchanged == first.counts.new
-    assert versions(con, source.TABLES) == after_first
+    Twice(first, second, after_first, versions(con, source.TABLES)).assert_idempotent()
+    assert first.counts.new == len(load_json(FIXTURE))
 
 
 # --- the query helpers' shooting counts ----------------------------------------------------

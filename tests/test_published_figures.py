@@ -167,8 +167,4 @@ def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(src.PATH_ENV, raising=False)
-    twice = collect_demo_twice(con, archive, src.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, src.SLUG).assert_idempotent()

@@ -13,7 +13,13 @@ from urllib.parse import parse_qsl, urlsplit
 import duckdb
 import httpx
 import pytest
-from conftest import FIXTURES, collect_demo_twice, fetched, layout_break, load_json
+from conftest import (
+    FIXTURES,
+    collect_demo_twice,
+    fetched,
+    layout_break,
+    load_json,
+)
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, LayoutError
@@ -272,11 +278,7 @@ def test_bot_wall_stops_with_a_clear_error(
 def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    twice = collect_demo_twice(con, archive, source.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, source.SLUG).assert_idempotent()
 
 
 @pytest.mark.vcr

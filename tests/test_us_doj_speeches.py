@@ -208,8 +208,4 @@ def test_bot_wall(con: duckdb.DuckDBPyConnection, archive: Archive) -> None:
 def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    twice = collect_demo_twice(con, archive, source.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, source.SLUG).assert_idempotent()

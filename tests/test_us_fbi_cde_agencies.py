@@ -8,7 +8,13 @@ from datetime import date
 
 import duckdb
 import pytest
-from conftest import FIXTURES, collect_demo_twice, fetched, layout_break, load_json
+from conftest import (
+    FIXTURES,
+    collect_demo_twice,
+    fetched,
+    layout_break,
+    load_json,
+)
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
@@ -111,8 +117,4 @@ def test_recorded_collects_through_the_site_backend(
 def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    twice = collect_demo_twice(con, archive, src.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, src.SLUG).assert_idempotent()

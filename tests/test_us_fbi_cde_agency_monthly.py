@@ -13,7 +13,14 @@ from typing import Any
 import duckdb
 import httpx
 import pytest
-from conftest import FIXTURES, TESTS, collect_demo_twice, fetched, layout_break, load_json
+from conftest import (
+    FIXTURES,
+    TESTS,
+    collect_demo_twice,
+    fetched,
+    layout_break,
+    load_json,
+)
 
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError, FetchError
@@ -243,11 +250,7 @@ def _cassette_text() -> str:
 def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    twice = collect_demo_twice(con, archive, src.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, src.SLUG).assert_idempotent()
 
 
 def test_a_revised_month_becomes_a_new_version(

@@ -210,11 +210,7 @@ def test_an_unknown_file_is_a_fetch_error(con: duckdb.DuckDBPyConnection, archiv
 def test_idempotent_a_second_run_writes_no_new_version(
     con: duckdb.DuckDBPyConnection, archive: Archive
 ) -> None:
-    twice = collect_demo_twice(con, archive, src.SLUG)
-    assert twice.first.counts.new == sum(twice.versions_after_first.values()) > 0
-    assert twice.second.counts.written == 0
-    assert twice.second.counts.unchanged == twice.first.counts.new
-    assert twice.versions_after_second == twice.versions_after_first
+    collect_demo_twice(con, archive, src.SLUG).assert_idempotent()
 
 
 # --- reporting patterns and what may be summed ------------------------------------------------
