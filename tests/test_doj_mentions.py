@@ -1,18 +1,23 @@
 """DOJ jurisdiction mentions: qualifiers and neighbours decide which place a name is.
 
 Each sentence here is made up for the test. A name that could be another place maps to nothing
-rather than to the wrong jurisdiction.
+rather than to the wrong jurisdiction. Jurisdictions are named here as DOJ documents name them
+(the registry's doj_name), which the tagger's ids stand for.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from sanctuarywatch import registry
 from sanctuarywatch.sources.platforms.justice_gov.tags import jurisdiction_mentions
 
+DOJ_NAMES = {j.jurisdiction_id: j.doj_name for j in registry.doj_jurisdictions()}
 
-def named(text: str) -> list[str]:
-    return [m["jurisdiction_id"] for m in jurisdiction_mentions("d", text)]
+
+def named(text: str) -> list[str | None]:
+    """The DOJ name of each jurisdiction the text names, in order."""
+    return [DOJ_NAMES[m["jurisdiction_id"]] for m in jurisdiction_mentions("d", text)]
 
 
 @pytest.mark.parametrize(
@@ -43,18 +48,18 @@ def test_new_york_district_or_county_is_not_the_city(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("The mayor of New York City spoke first.", ["ny-new-york-city"]),
-        ("Letters went to the City of New York on Monday.", ["ny-new-york-city"]),
-        ("The hearing was held in New York, N.Y., last week.", ["ny-new-york-city"]),
-        ("Officials from the city of New York attended.", ["ny-new-york-city"]),
-        ("Lawyers for New York, New York, filed a reply.", ["ny-new-york-city"]),
+        ("The mayor of New York City spoke first.", ["New York City"]),
+        ("Letters went to the City of New York on Monday.", ["New York City"]),
+        ("The hearing was held in New York, N.Y., last week.", ["New York City"]),
+        ("Officials from the city of New York attended.", ["New York City"]),
+        ("Lawyers for New York, New York, filed a reply.", ["New York City"]),
         (
             "Chicago, New York and Philadelphia received letters.",
-            ["il-chicago", "ny-new-york-city", "pa-philadelphia"],
+            ["Chicago", "New York City", "Philadelphia"],
         ),
         (
             "The shootings in New York and Los Angeles fell.",
-            ["ny-new-york-city", "ca-los-angeles"],
+            ["New York City", "Los Angeles"],
         ),
     ],
 )
@@ -64,14 +69,14 @@ def test_new_york_is_the_city_when_the_text_says_so(text: str, expected: list[st
 
 def test_new_york_in_a_list_of_cities_is_the_city_alone_it_is_nothing() -> None:
     cities = "Letters went to:\n- Baltimore\n- New York\n- Seattle"
-    assert named(cities) == ["md-baltimore", "ny-new-york-city", "wa-seattle"]
+    assert named(cities) == ["Baltimore", "New York City", "Seattle"]
     states = "Letters went to:\n- New York\n- State of Vermont"
-    assert named(states) == ["vt"]
+    assert named(states) == ["State of Vermont"]
 
 
 def test_new_york_state_only_where_the_text_says_state() -> None:
     text = "The State of New York sued, and New York State police helped."
-    assert named(text) == ["ny", "ny"]
+    assert named(text) == ["State of New York", "State of New York"]
 
 
 @pytest.mark.parametrize(
@@ -102,8 +107,8 @@ def test_miami_with_a_neighbouring_word_is_another_city(text: str) -> None:
 
 
 def test_miami_with_its_own_state_is_miami() -> None:
-    assert named("The clinic in Miami, Fla., billed Medicare.") == ["fl-miami"]
-    assert named("The clinic in Miami, Florida, billed Medicare.") == ["fl-miami"]
+    assert named("The clinic in Miami, Fla., billed Medicare.") == ["Miami"]
+    assert named("The clinic in Miami, Florida, billed Medicare.") == ["Miami"]
 
 
 def test_a_state_name_qualified_by_another_state_is_a_town() -> None:
@@ -113,7 +118,7 @@ def test_a_state_name_qualified_by_another_state_is_a_town() -> None:
 
 def test_a_list_of_states_is_not_read_as_qualifiers() -> None:
     text = "The grants went to the states of Illinois, Oregon, and Vermont."
-    assert named(text) == ["il", "or", "vt"]
+    assert named(text) == ["State of Illinois", "State of Oregon", "State of Vermont"]
 
 
 @pytest.mark.parametrize(
@@ -131,11 +136,11 @@ def test_a_federal_district_is_not_the_state(text: str) -> None:
 def test_a_county_not_in_the_registry_is_not_the_city() -> None:
     assert named("Baltimore County police and Los Angeles County deputies met.") == []
     assert named("Cook County, Illinois, and Baltimore signed.") == [
-        "il-cook-county",
-        "md-baltimore",
+        "Cook County",
+        "Baltimore",
     ]
 
 
 def test_a_registry_county_qualified_by_another_state_is_another_county() -> None:
     assert named("The sheriff of Clark County, Ohio, retired.") == []
-    assert named("The sheriff of Clark County, Nevada, retired.") == ["nv-clark-county"]
+    assert named("The sheriff of Clark County, Nevada, retired.") == ["Clark County"]

@@ -1,4 +1,4 @@
-"""DOJ tagging: the jurisdictions table, qualifiers, sentences, stated numbers."""
+"""DOJ tagging: the jurisdiction registry, qualifiers, sentences, stated numbers."""
 
 from __future__ import annotations
 
@@ -6,21 +6,30 @@ from datetime import date
 
 import duckdb
 
+from sanctuarywatch import registry
 from sanctuarywatch.sources.platforms.justice_gov.numbers import stated_numbers
 from sanctuarywatch.sources.platforms.justice_gov.tags import (
-    JURISDICTIONS,
     jurisdiction_mentions,
     sentences,
     topic_tags,
 )
 
 
-def test_python_and_sql_jurisdiction_tables_agree(con: duckdb.DuckDBPyConnection) -> None:
+def doj_names(text: str) -> list[str | None]:
+    """The DOJ name (registry doj_name) of each jurisdiction the text names, in order."""
+    by_id = {j.jurisdiction_id: j.doj_name for j in registry.doj_jurisdictions()}
+    return [by_id[m["jurisdiction_id"]] for m in jurisdiction_mentions("d", text)]
+
+
+def test_the_tagger_reads_the_registry_the_warehouse_applies(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     sql = con.execute(
         "SELECT jurisdiction_id, name, kind, state, aliases FROM us_doj_jurisdictions ORDER BY 1"
     ).fetchall()
     python = sorted(
-        (j.jurisdiction_id, j.name, j.kind, j.state, "; ".join(j.aliases)) for j in JURISDICTIONS
+        (j.jurisdiction_id, j.doj_name, j.kind, j.state, "; ".join(j.doj_aliases))
+        for j in registry.doj_jurisdictions()
     )
     assert sql == python
     names = {row[1] for row in sql}
@@ -38,19 +47,17 @@ def test_python_and_sql_jurisdiction_tables_agree(con: duckdb.DuckDBPyConnection
 
 def test_state_after_a_place_is_a_qualifier() -> None:
     text = "Letters went to Chicago, Illinois; Cook County, Illinois; and the State of Illinois."
-    found = [m["jurisdiction_id"] for m in jurisdiction_mentions("d", text)]
-    assert found == ["il-chicago", "il-cook-county", "il"]
+    assert doj_names(text) == ["Chicago", "Cook County", "State of Illinois"]
 
 
 def test_new_york_in_a_series_is_the_city_and_miami_dade_is_not_miami() -> None:
     text = "The cities are Chicago, New Orleans, New York and Philadelphia. Miami-Dade complied."
-    found = [m["jurisdiction_id"] for m in jurisdiction_mentions("d", text)]
-    assert found == [
-        "il-chicago",
-        "la-new-orleans",
-        "ny-new-york-city",
-        "pa-philadelphia",
-        "fl-miami-dade-county",
+    assert doj_names(text) == [
+        "Chicago",
+        "New Orleans",
+        "New York City",
+        "Philadelphia",
+        "Miami-Dade County",
     ]
 
 

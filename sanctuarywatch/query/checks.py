@@ -245,6 +245,8 @@ def _arrest_share(ctx: Context, check: dict[str, Any]) -> CheckResult:
 
 
 def _doj_named(ctx: Context, check: dict[str, Any]) -> CheckResult:
+    """Which of the named jurisdictions sanctuary-related DOJ documents name. A name is read
+    as the DOJ tagger reads it (the registry's doj aliases), so both mean one jurisdiction."""
     cut = helpers.as_of(ctx.known_on)
     span = ctx.con.execute(
         "SELECT count(DISTINCT doc_id), min(release_date), max(release_date) "
@@ -263,8 +265,8 @@ def _doj_named(ctx: Context, check: dict[str, Any]) -> CheckResult:
         row = ctx.con.execute(
             "SELECT m.title, m.release_date, m.list_lead, m.url "
             "FROM us_doj_sanctuary_mentions_as_of($as_of) m "
-            "JOIN us_doj_jurisdictions j USING (jurisdiction_id) "
-            "WHERE (j.name = $n OR list_contains(string_split(j.aliases, '; '), $n)) "
+            "WHERE m.jurisdiction_id IN "
+            "(SELECT jurisdiction_id FROM jurisdiction_aliases WHERE doj AND alias = $n) "
             "AND (len($leads) = 0 OR list_bool_or("
             "[contains(lower(coalesce(m.list_lead, m.context, '')), x) FOR x IN $leads])) "
             "ORDER BY m.release_date LIMIT 1",

@@ -6,10 +6,17 @@ Miami-Dade Sheriff's Office since 2025) and, loosely, the City of Miami. A compa
 silently picks one is how the population-parity claim went wrong, so `resolve` returns every
 candidate and `pick` refuses to guess: the caller names the kind, or gets the choices.
 
-The model lives in the warehouse (warehouse/023_jurisdictions.sql, with a source per row):
+The model lives in the warehouse. One registry, one id per jurisdiction for these queries,
+the helpers, the claims and the DOJ tagger (warehouse/views/05_jurisdictions.sql, which
+`sanctuarywatch.registry` reads for the tagger):
 
-    jurisdictions           id (kind:code), kind, name, state, Census geo_id, FBI ORI
-    jurisdiction_aliases    names in use, with the dates they were in use
+    jurisdictions           id (kind:code), kind, name, state, Census geo_id, FBI ORI, and
+                            the name DOJ documents use
+    jurisdiction_aliases    names in use, with the dates they were in use (and which of them
+                            the DOJ tagger matches)
+
+and tables with a source per row (warehouse/023_jurisdictions.sql):
+
     jurisdiction_relations  agency serves area, place within county, population served
     policy_events           dated policy events with sources, for before/after windows
 """

@@ -6,9 +6,10 @@ quote the exact sentence (or list item) behind every tag, mention and number.
 
 - Relevance tags: one row per document and topic with the reason (pattern, words matched, the
   first sentence) and how often it matched.
-- Jurisdictions: matched against JURISDICTIONS (the same rows as the SQL table
-  `us_doj_jurisdictions`; a test keeps the two equal). Aliases are case-sensitive proper names,
-  longest first. No match beats a wrong one, so the words around a name can veto it:
+- Jurisdictions: matched against the jurisdiction registry (`sanctuarywatch.registry`, one id
+  per jurisdiction for the tagger, the helpers and the claims: `place:1714000` is Chicago).
+  Aliases are case-sensitive proper names, longest first. No match beats a wrong one, so the
+  words around a name can veto it:
   - a state name right after "<Place>, " is a qualifier ("Cook County, Illinois"), not a mention
     of the state, unless it continues a list ("Illinois, Oregon, and Vermont");
   - a qualifier naming another state makes it another place ("East Chicago, Ind.", "Lansing,
@@ -26,55 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
+from sanctuarywatch.registry import Jurisdiction, doj_jurisdictions
 from sanctuarywatch.sources.platforms.justice_gov.numbers import stated_numbers
 from sanctuarywatch.sources.platforms.justice_gov.text import lines_with_leads
-
-
-class Jurisdiction(NamedTuple):
-    jurisdiction_id: str
-    name: str
-    kind: str  # state | county | city
-    state: str
-    aliases: tuple[str, ...]
-
-
-def _j(jid: str, name: str, kind: str, state: str, *aliases: str) -> Jurisdiction:
-    return Jurisdiction(jid, name, kind, state, (name, *aliases))
-
-
-JURISDICTIONS: tuple[Jurisdiction, ...] = (
-    _j("ca", "State of California", "state", "CA", "state of California", "California"),
-    _j("ct", "State of Connecticut", "state", "CT", "state of Connecticut", "Connecticut"),
-    _j("fl", "State of Florida", "state", "FL", "Florida"),
-    _j("il", "State of Illinois", "state", "IL", "state of Illinois", "Illinois"),
-    _j("nv", "State of Nevada", "state", "NV", "Nevada"),
-    _j("ny", "State of New York", "state", "NY", "New York State", "state of New York"),
-    _j("or", "State of Oregon", "state", "OR", "state of Oregon", "Oregon"),
-    _j("vt", "State of Vermont", "state", "VT", "state of Vermont", "Vermont"),
-    _j("wi", "State of Wisconsin", "state", "WI", "Wisconsin"),
-    _j("il-cook-county", "Cook County", "county", "IL"),
-    _j("fl-miami-dade-county", "Miami-Dade County", "county", "FL", "Miami-Dade"),
-    _j("nv-clark-county", "Clark County", "county", "NV"),
-    _j("wi-milwaukee-county", "Milwaukee County", "county", "WI"),
-    _j("nm-bernalillo-county", "Bernalillo County", "county", "NM"),
-    _j("ny-westchester-county", "Westchester County", "county", "NY"),
-    _j("ca-san-francisco", "City and County of San Francisco", "county", "CA", "San Francisco"),
-    _j("co-denver", "City and County of Denver", "county", "CO", "Denver"),
-    _j("il-chicago", "Chicago", "city", "IL", "City of Chicago"),
-    _j("la-new-orleans", "New Orleans", "city", "LA", "City of New Orleans"),
-    _j("ny-new-york-city", "New York City", "city", "NY", "City of New York", "New York"),
-    _j("pa-philadelphia", "Philadelphia", "city", "PA", "City of Philadelphia"),
-    _j("md-baltimore", "Baltimore", "city", "MD"),
-    _j("nm-albuquerque", "Albuquerque", "city", "NM"),
-    _j("ca-stockton", "Stockton", "city", "CA"),
-    _j("ca-san-bernardino", "San Bernardino", "city", "CA"),
-    _j("ca-los-angeles", "Los Angeles", "city", "CA", "City of Los Angeles"),
-    _j("fl-miami", "Miami", "city", "FL", "City of Miami"),
-    _j("mi-lansing", "Lansing", "city", "MI"),
-    _j("wa-seattle", "Seattle", "city", "WA"),
-)
 
 STATES: dict[str, str] = dict(
     re.findall(
@@ -132,18 +91,50 @@ def _any_of(names: Iterable[str]) -> str:
 
 
 _TOPIC_RES = tuple((tag, label, re.compile(rx, re.I)) for tag, label, rx in TOPICS)
-_ALIASES = sorted(
-    ((alias, j) for j in JURISDICTIONS for alias in j.aliases), key=lambda a: -len(a[0])
-)
-_ALIAS_RE = re.compile("|".join(rf"(?<![\w-]){re.escape(alias)}(?![\w-])" for alias, _ in _ALIASES))
-_BY_ALIAS = {alias: j for alias, j in _ALIASES}
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The registry's names as patterns, built on first use (the registry is read then)."""
+
+    by_alias: dict[str, Jurisdiction]
+    alias: re.Pattern[str]
+    place_before: re.Pattern[str]
+    city_before: re.Pattern[str]
+    city_after: re.Pattern[str]
+    city_item: re.Pattern[str]
+
+
+def _is_city(j: Jurisdiction) -> bool:
+    return j.kind == "place" or (j.doj_name or "").startswith("City and County")
+
+
+@cache
+def _names() -> _Names:
+    """Every alias the tagger matches, longest first, and the cities among them (a bare "New
+    York" is never one of the cities that make a neighbour the city)."""
+    by_alias = {alias: j for j in doj_jurisdictions() for alias in j.doj_aliases}
+    ordered = sorted(by_alias, key=len, reverse=True)
+    cities = _any_of(a for a in ordered if a != "New York" and _is_city(by_alias[a]))
+    return _Names(
+        by_alias,
+        re.compile("|".join(rf"(?<![\w-]){re.escape(alias)}(?![\w-])" for alias in ordered)),
+        re.compile(rf"(?<![\w-])(?P<place>{_any_of([*by_alias, *STATES])}),\s$"),
+        re.compile(
+            rf"(?:\b[Cc]it(?:y|ies) (?:of|like|such as|including)"
+            rf"|(?<![\w-])(?:{cities}),?(?: and| or)?)\s$"
+        ),
+        re.compile(rf"^,?(?: and| or)?\s(?:{cities})(?![\w-])"),
+        re.compile(rf"(?:{cities})(?:,\s.*)?"),
+    )
+
+
 _QUALIFIER_BEFORE = re.compile(r"[A-Z][\w.'-]*,\s$")
 _PAIR_END = re.compile(r"^(?:$|\s*[;/).:!?\"\u201d]|\s[-\u2013\u2014]|,\s*[a-z])")
 _PAIR_END_STRICT = re.compile(  # ", and" closes a list, not "Oregon, Ohio"
     r"^(?:$|\s*[;/).:!?\"\u201d]|\s[-\u2013\u2014]|,\s*(?!(?:and|or)\b)[a-z])"
 )
 _STATE_AFTER = re.compile(rf",\s(?P<state>{_any_of([*STATES, *STATE_ABBREVIATIONS])})(?![\w-])")
-_PLACE_BEFORE = re.compile(rf"(?<![\w-])(?P<place>{_any_of([*_BY_ALIAS, *STATES])}),\s$")
 _OTHER_PLACE_BEFORE = re.compile(
     r"(?:\b(?:North|South|East|West|Northern|Southern|Eastern|Western|Central|Greater)"
     r"|\bDistricts? of)\s$"
@@ -151,17 +142,6 @@ _OTHER_PLACE_BEFORE = re.compile(
 _OTHER_PLACE_AFTER = re.compile(
     r"^\s(?:County|Parish|Township|Beach|Gardens|Lakes|Springs|Shores|Heights|Hills)\b"
 )
-_CITIES = _any_of(
-    alias
-    for alias, j in _ALIASES
-    if alias != "New York" and (j.kind == "city" or j.name.startswith("City and County"))
-)
-_CITY_BEFORE = re.compile(
-    rf"(?:\b[Cc]it(?:y|ies) (?:of|like|such as|including)"
-    rf"|(?<![\w-])(?:{_CITIES}),?(?: and| or)?)\s$"
-)
-_CITY_AFTER = re.compile(rf"^,?(?: and| or)?\s(?:{_CITIES})(?![\w-])")
-_CITY_ITEM = re.compile(rf"(?:{_CITIES})(?:,\s.*)?")
 _ABBREVIATIONS = frozenset(
     re.findall(
         r"\S+",
@@ -226,7 +206,7 @@ def jurisdiction_mentions(doc_id: str, text: str) -> list[dict[str, Any]]:
         sentence = context["context"]
         is_item = context["context_kind"] == "list_item"
         siblings = lists[context["list_lead"]] if is_item else []
-        for match in _ALIAS_RE.finditer(sentence):
+        for match in _names().alias.finditer(sentence):
             found = _resolve(sentence, match, siblings)
             if found is None:
                 continue
@@ -255,7 +235,7 @@ def _resolve(sentence: str, match: re.Match[str], siblings: list[str]) -> Jurisd
     """The jurisdiction a name stands for here, or None when the words around it make it
     another place ("East Chicago", "Miami Beach", "District of Oregon", "Lansing, Ill.",
     "Oregon, Ohio", "New York County") or leave it open (a bare "New York")."""
-    name, found = match.group(0), _BY_ALIAS[match.group(0)]
+    name, found = match.group(0), _names().by_alias[match.group(0)]
     before, after = sentence[: match.start()], sentence[match.end() :]
     if _is_qualifier(name, before, after) or _OTHER_PLACE_BEFORE.search(before):
         return None
@@ -274,13 +254,13 @@ def _is_qualifier(name: str, before: str, after: str) -> bool:
     state or a place in another state, ", and" ends a list instead ("Illinois, Oregon, and")."""
     if name not in STATE_NAMES or not _QUALIFIER_BEFORE.search(before):
         return False
-    place = _PLACE_BEFORE.search(before)
+    place = _names().place_before.search(before)
     lenient = place is None or _state_of(place.group("place")) == STATES[name]
     return bool((_PAIR_END if lenient else _PAIR_END_STRICT).match(after))
 
 
 def _state_of(place: str) -> str:
-    return STATES.get(place) or _BY_ALIAS[place].state
+    return STATES.get(place) or _names().by_alias[place].state or ""
 
 
 def _state_after(after: str) -> str | None:
@@ -297,9 +277,9 @@ def _state_after(after: str) -> str | None:
 def _city_context(before: str, after: str, siblings: list[str]) -> bool:
     """ "the city of New York", "Chicago, New York and Philadelphia", a list of cities."""
     return bool(
-        _CITY_BEFORE.search(before)
-        or _CITY_AFTER.match(after)
-        or any(_CITY_ITEM.fullmatch(item) for item in siblings)
+        _names().city_before.search(before)
+        or _names().city_after.match(after)
+        or any(_names().city_item.fullmatch(item) for item in siblings)
     )
 
 
