@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "sanctuarywatch"
 # Lowest first: a module may import from its own layer or any layer before it.
 LAYERS = (
-    ("errors", "http", "schemas"),
+    ("errors", "logs", "registry", "http", "schemas"),
     ("load",),
     ("sources",),
     ("collect",),
@@ -19,12 +19,8 @@ LAYERS = (
     ("cli", "views", "output", "__main__"),
 )
 # Imports taken at call time that point up, each for a stated reason.
-LAZY_UPWARD = {
-    (
-        "collect.run",
-        "query.claims",
-    ): "a load re-evaluates the claims that read it, after its commit",
-}
+LAZY_UPWARD: dict[tuple[str, str], str] = {}  # none today: claims after a load are the
+# job runner's (scheduling.runner), not collect's
 LIMIT = 400  # lines; the modules still above it are named, to be split next
 OVER_LIMIT = {
     "cli",
@@ -34,8 +30,6 @@ OVER_LIMIT = {
     "schemas",
     "http",
     "scheduling.daemon",
-    "load.warehouse",
-    "scheduling.dagster_defs",
     "load.sqlnorm",
     "present.report",
     "scheduling.schedule",
