@@ -59,8 +59,8 @@ ol.toc { columns: 2; padding-left: 20px; } ol.toc li { break-inside: avoid; marg
   border-left: 6px solid var(--unverifiable); border-radius: 8px; padding: 14px 18px;
   margin-bottom: 18px; }
 .claim[data-verdict="supported"] { border-left-color: var(--supported); }
-.claim[data-verdict="contradicted"] { border-left-color: var(--contradicted); }
 .claim[data-verdict="mixed"] { border-left-color: var(--mixed); }
+.claim[data-verdict="contradicted"] { border-left-color: var(--contradicted); }
 .claim h3 { margin: 0 0 4px; font-size: 17px; }
 details.more > summary { font-weight: 600; margin-top: 6px; }
 ol.toc .who { color: var(--muted); font-size: 13px; }
@@ -161,9 +161,8 @@ def _caveats(caveats: Iterable[Caveat]) -> str:
 
 def _response(item: dict[str, Any]) -> str:
     url = str(item.get("url") or "")
-    link = (
-        f'<a href="{_e(url)}">{_e(url)}</a>' if url.startswith(("http://", "https://")) else _e(url)
-    )
+    linked = url.startswith(("http://", "https://"))
+    link = f'<a href="{_e(url)}">{_e(url)}</a>' if linked else _e(url)
     fetched = _e(item.get("fetched_at", ""))
     return (
         f'<li data-source="{_e(item.get("source", ""))}"><span class="kind">'
@@ -190,17 +189,17 @@ def _evidence(figure: Figure) -> str:
             parts.append(f'<ul class="responses">{"".join(map(_response, responses))}</ul>')
     if not figure.evidence:
         parts.append('<p class="meta">No query behind this value (see its caveats).</p>')
-    queries = len(figure.evidence)
-    count = sum(len(item.get("responses") or []) for item in figure.evidence)
-    what = (
-        f"{queries} quer{'y' if queries == 1 else 'ies'}, {count} source "
-        f"response{'' if count == 1 else 's'}"
-        if queries
-        else "inputs only"
-    )
+    what = _evidence_count(figure.evidence) if figure.evidence else "inputs only"
     return (
         f'<details class="evidence"><summary>Evidence: {what}</summary>{"".join(parts)}</details>'
     )
+
+
+def _evidence_count(evidence: list[dict[str, Any]]) -> str:
+    """'1 query, 3 source responses'."""
+    count = sum(len(item.get("responses") or []) for item in evidence)
+    plural = "y" if len(evidence) == 1 else "ies"
+    return f"{len(evidence)} quer{plural}, {count} source response{'' if count == 1 else 's'}"
 
 
 def _figure_row(figure: Figure, index: int) -> str:
@@ -230,8 +229,7 @@ def _claim(ev: Evaluation) -> str:
     if claim.conflicts_with:
         other = claim.conflicts_with
         conflict = (
-            f'<p class="meta">Conflicts with <a href="#{_e(_anchor(other))}">'
-            f"{_e(other)}</a> "
+            f'<p class="meta">Conflicts with <a href="#{_e(_anchor(other))}">{_e(other)}</a> '
             '(see <a href="#conflicts">side by side</a>)</p>'
         )
     checks = "".join(_check(ev, i) for i in range(len(ev.checks)))
@@ -273,8 +271,7 @@ def _side(ev: Evaluation | None, claim_id: str) -> str:
         f'<p>{_badge(ev.verdict)} <a href="#{_e(_anchor(ev.claim.id))}"><code>'
         f"{_e(ev.claim.id)}</code></a></p><blockquote>{_e(ev.claim.quote)}</blockquote>"
         f'<p class="meta">{_e(ev.claim.said_by)}, {ev.claim.said_on}; stated: '
-        f"{_e(ev.claim.stated)}</p>"
-        f"<p>{_e(ev.reason)}</p><ul>{values}</ul></div>"
+        f"{_e(ev.claim.stated)}</p><p>{_e(ev.reason)}</p><ul>{values}</ul></div>"
     )
 
 
@@ -331,12 +328,6 @@ def _chart(src: str, cutoff: date) -> str:
     )
 
 
-def default_cutoff(evaluations: Sequence[Evaluation], as_of: date | None = None) -> date:
-    """The day the chart is read at (chart.default_cutoff): the as-of day, else the day of the
-    first year-to-date claim, else the newest comparison day."""
-    return chart.default_cutoff([ev.claim for ev in evaluations], as_of)
-
-
 def _ledger_json(evaluations: Sequence[Evaluation]) -> str:
     """The ledger as data, safe inside <script>: `</` cannot close the element early."""
     text = json.dumps([ev.to_dict() for ev in evaluations], default=str, ensure_ascii=False)
@@ -346,12 +337,12 @@ def _ledger_json(evaluations: Sequence[Evaluation]) -> str:
 def _chart_src(
     con: duckdb.DuckDBPyConnection, out: Path, cutoff: date, embed: bool, known_on: date | None
 ) -> str:
-    if not embed:
-        png = chart.ytd_chart(con, cutoff, out.with_suffix(".png"), known_on=known_on)
-        return png.name
+    """The chart's PNG beside the page, or inside it as a data: URI (the page travels alone)."""
     with tempfile.TemporaryDirectory() as tmp:
-        png = chart.ytd_chart(con, cutoff, Path(tmp) / "chart.png", known_on=known_on)
-        return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+        where = Path(tmp) / "chart.png" if embed else out.with_suffix(".png")
+        png = chart.ytd_chart(con, cutoff, where, known_on=known_on)
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        return f"data:image/png;base64,{data}" if embed else png.name
 
 
 def render(
@@ -400,7 +391,7 @@ def write_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     if evaluations is None:
         evaluations = evaluate_all(con, as_of=as_of, known_on=known_on)
-    day = cutoff or default_cutoff(evaluations, as_of)
+    day = cutoff or chart.default_cutoff([ev.claim for ev in evaluations], as_of)
     src = _chart_src(con, out, day, embed_chart, known_on)
     out.write_text(render(evaluations, src, day, known_on), encoding="utf-8")
     return out
