@@ -1,10 +1,8 @@
 """Running jobs: once (`sanctuarywatch run JOB`) or on the schedule (`sanctuarywatch daemon`).
 
-The daemon owns the live warehouse file for as long as it runs, because DuckDB lets one
-process hold a file read-write and every other open then fails at once. SQL users read a
-snapshot instead, `<db dir>/snapshots/<db name>`, which is re-published after every job by
-copying the checkpointed file to a temporary name and renaming it over the old one (atomic:
-a reader that opened the old snapshot keeps its file until it closes it).
+The daemon owns the live warehouse file for as long as it runs; SQL users read the
+snapshot it re-publishes after every job (snapshot.py). Each source of a job is collected
+and its claims re-evaluated by the job runner's loads (runner.py).
 
 How the daemon stays up for months:
 
@@ -18,24 +16,17 @@ How the daemon stays up for months:
   and is recorded as `abandoned`; the daemon exits 0.
 - `runs` rows left `running` by a killed process are marked `abandoned` on start.
 
-`--replay bundled` answers from the demo's recorded archive: each source is collected with
-the options the demo recorded it with, and a source it never recorded is skipped, saying so.
+`--replay` answers from a recorded archive instead of the network (replay.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -48,19 +39,24 @@ from sanctuarywatch import logs
 from sanctuarywatch.collect import runs
 from sanctuarywatch.collect.run import RunResult
 from sanctuarywatch.collect.runs import abandon_stale_runs as abandon_stale_runs
-from sanctuarywatch.errors import ConfigError, SanctuaryWatchError
+from sanctuarywatch.errors import SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, redact
-from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive, ArchiveTransport
 from sanctuarywatch.query import claims
 from sanctuarywatch.scheduling import schedule
+from sanctuarywatch.scheduling.replay import REPLAY_ENV as REPLAY_ENV
+from sanctuarywatch.scheduling.replay import Recording as Recording
+from sanctuarywatch.scheduling.replay import recording as recording
+from sanctuarywatch.scheduling.replay import replay_archives as replay_archives
 from sanctuarywatch.scheduling.runner import collect_and_reevaluate
+from sanctuarywatch.scheduling.snapshot import deny_files as deny_files
+from sanctuarywatch.scheduling.snapshot import open_for_reading as open_for_reading
+from sanctuarywatch.scheduling.snapshot import open_live as open_live
+from sanctuarywatch.scheduling.snapshot import publish_snapshot as publish_snapshot
+from sanctuarywatch.scheduling.snapshot import snapshot_path as snapshot_path
 from sanctuarywatch.sources import Options
 
 log = logging.getLogger(__name__)
-REPLAY_ENV = "SANCTUARYWATCH_REPLAY"
-SNAPSHOT_DIR = "snapshots"
-COPY_FILE = "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])"
 
 
 class Stopped(SanctuaryWatchError):
@@ -83,80 +79,6 @@ class JobReport:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.stopped
-
-
-def snapshot_path(db: str | os.PathLike[str]) -> Path:
-    """The file SQL users open while the daemon runs: <db dir>/snapshots/<db name>."""
-    path = Path(db)
-    return path.parent / SNAPSHOT_DIR / path.name
-
-
-def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | os.PathLike[str]) -> float:
-    """Checkpoint the live file and atomically replace the readers' copy; return seconds.
-
-    The copy is made by a child process: DuckDB's lock on the live file is a POSIX record
-    lock, which the kernel drops as soon as this process closes *any* descriptor of that file,
-    so an in-process copy would silently let other processes open the live file. A plain file
-    copy after CHECKPOINT (the WAL is empty and only this thread writes) took 27 ms on the demo
-    warehouse (about 40 ms with the child's start) against 340 ms for ATTACH + COPY FROM
-    DATABASE.
-    """
-    started = time.perf_counter()
-    target = snapshot_path(db)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con.execute("CHECKPOINT")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        subprocess.run([sys.executable, "-c", COPY_FILE, str(db), str(temporary)], check=True)
-        os.replace(temporary, target)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise ConfigError(str(target), f"could not publish the snapshot: {exc}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return time.perf_counter() - started
-
-
-def replay_archives(spec: str | None) -> list[Archive] | None:
-    """Archives to answer requests from instead of the network: 'bundled' (the demo
-    archive), a folder with a manifest, or a folder of such folders. None: go online."""
-    spec = spec or os.environ.get(REPLAY_ENV) or None
-    if spec is None:
-        return None
-    if spec == "bundled":
-        root = Path(str(resources.files("sanctuarywatch") / "data" / "demo_archive"))
-    else:
-        root = Path(spec)
-    if (root / "manifest.jsonl").is_file():
-        return [Archive(root)]
-    found = [Archive(p) for p in sorted(root.glob("*")) if (p / "manifest.jsonl").is_file()]
-    if not found:
-        raise ConfigError(str(root), "no recorded archive here (expected manifest.jsonl)")
-    return found
-
-
-@dataclass(frozen=True)
-class Recording:
-    """What a recorded archive can answer: the options each source was collected with when
-    it was recorded (only those requests are in it) and the upstream URLs its recording
-    host stands for."""
-
-    options: Mapping[str, Options]
-    cited_as: Mapping[str, str]
-
-    def reason(self, source: str) -> str:
-        recorded = ", ".join(sorted(self.options))
-        return f"the replayed archive never recorded {source} (it holds {recorded})"
-
-
-def recording(spec: str | None) -> Recording | None:
-    """For `--replay bundled`: the demo's plan. A job's own options (incremental, today's
-    dates) would ask for requests the demo never made, so each source is replayed with the
-    options it was recorded with. Any other archive: None (the job's options as written)."""
-    if (spec or os.environ.get(REPLAY_ENV)) != "bundled":
-        return None
-    from sanctuarywatch.present import demo
-
-    return Recording({step.slug: step.options for step in demo.PLAN}, demo.CITED_AS)
 
 
 def backoff_until(
@@ -428,52 +350,6 @@ class Daemon:
             extra={"event": "signal"},
         )
         self.runner.stop.set()
-
-
-def open_live(db: Path) -> duckdb.DuckDBPyConnection:
-    """Open the live file for writing, with a message that points readers at the snapshot."""
-    try:
-        return warehouse.connect(db)
-    except ConfigError as exc:
-        raise ConfigError(
-            str(db),
-            f"{exc.detail} (is a daemon or another writer running? SQL users should "
-            f"open {snapshot_path(db)} read-only)",
-        ) from None
-
-
-def open_for_reading(
-    db: Path, read_only: bool = False, files: bool = True
-) -> duckdb.DuckDBPyConnection:
-    """The live file when no one holds it, else the readers' snapshot (while a daemon runs).
-
-    `files=False` is for SQL a user typed: it can then read the warehouse and nothing else
-    (see `deny_files`), on the live file and on the snapshot alike.
-    """
-    try:
-        con = warehouse.connect(db, read_only=read_only)
-    except ConfigError:
-        if not snapshot_path(db).is_file():
-            raise
-        con = warehouse.connect(snapshot_path(db), read_only=True)
-    if not files:
-        deny_files(con)
-    return con
-
-
-def deny_files(con: duckdb.DuckDBPyConnection) -> None:
-    """No file or network access from SQL: read_text('/etc/passwd'), COPY ... TO over the
-    archive's manifest, ATTACH, INSTALL all fail; the warehouse's own tables and macros still
-    answer, and sorts still spill to the temp folder. The setting is then locked, so the SQL
-    cannot switch it back. It holds for the whole database instance, i.e. every connection of
-    this process to the same file, until the last one closes.
-
-    A user who opens the published snapshot with the duckdb CLI gets no such lock from us;
-    `SET enable_external_access = false; SET lock_configuration = true;` as the first
-    statements gives the same.
-    """
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
 
 
 def configure_logging(verbose: bool = False) -> None:
