@@ -1,8 +1,8 @@
 """The command line's output and help (issue 20): every format of claims, compare, sources
 and sql on the demo warehouse; terminal tables at 80 columns that cut nothing and speak in
 names and inclusive dates; the ledger's JSON against its documentation; help text that
-lists every command and loads none of the heavy libraries; and the README's examples, run
-against the demo warehouse, each with an answer."""
+loads none of the heavy libraries (tests/test_cli_docs.py: every command listed); and the
+README's examples, run against the demo warehouse, each with an answer."""
 
 from __future__ import annotations
 
@@ -235,14 +235,6 @@ def test_every_field_of_the_ledger_json_is_documented(demo_db: Path) -> None:
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
     action = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
-
-
-def test_every_command_is_in_the_help_and_the_readme() -> None:
-    top = cli.parser().format_help()
-    assert set(_subparsers()) == set(cli.COMMANDS) == set(cli.COMMAND_HELP)
-    for name in cli.COMMANDS:
-        assert re.search(rf"^  {name} +\S", top, flags=re.MULTILINE), name
-        assert f"sanctuarywatch {name}" in README, name
 
 
 def test_every_option_has_help() -> None:
