@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from sanctuarywatch import http
+from sanctuarywatch.http import redaction
 from sanctuarywatch.errors import FetchError
 
 SECRET = "s3cr3t-edge-token"
@@ -84,10 +85,10 @@ def fresh_factory() -> Iterator[None]:
 def test_redaction_is_installed_once_and_covers_other_libraries_loggers(
     fresh_factory: None, known_secret: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    http._install_redacting_log_records()
+    redaction._install_redacting_log_records()
     factory = logging.getLogRecordFactory()
     assert factory is not logging.LogRecord and getattr(factory, "redacts", False)
-    http._install_redacting_log_records()
+    redaction._install_redacting_log_records()
     assert logging.getLogRecordFactory() is factory  # not wrapped twice
     with caplog.at_level(logging.DEBUG, logger="httpx_retries.edge"):
         logging.getLogger("httpx_retries.edge").debug("GET %s?api_key=%s", "http://h/x", SECRET)
@@ -99,8 +100,8 @@ def test_redaction_is_installed_once_and_covers_other_libraries_loggers(
 def test_with_no_secret_known_a_record_keeps_its_arguments(
     fresh_factory: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(http, "_secrets", set())
-    http._install_redacting_log_records()
+    monkeypatch.setattr(redaction, "_secrets", set())
+    redaction._install_redacting_log_records()
     with caplog.at_level(logging.INFO, logger="edge"):
         logging.getLogger("edge").info("page %d of %s", 3, "crimes")
     (record,) = caplog.records
