@@ -30,6 +30,23 @@ def test_every_source_is_complete(slug: str) -> None:
     assert f"`{slug}`" in README, "a row in the README's source table"
 
 
+def test_platform_code_is_handed_what_it_reads_not_a_module() -> None:
+    """Code shared by a platform's sources reads an explicit description (a socrata.Dataset,
+    the calling source's slug), never a source module handed to it, nor a slug of its own."""
+    folder = ROOT / "sanctuarywatch" / "sources"
+    slugs = "|".join(sources.SOURCE_MODULES)
+    own_slug = re.compile(rf"^\w+\s*=\s*[\"']({slugs})[\"']", re.M)
+    found = {
+        str(path.relative_to(folder)): text
+        for path in folder.rglob("*.py")
+        if (text := path.read_text(encoding="utf-8"))
+    }
+    assert [name for name, text in found.items() if "sys.modules" in text] == []
+    platforms = {name: text for name, text in found.items() if name.startswith("platforms/")}
+    assert [name for name, text in platforms.items() if "ModuleType" in text] == []
+    assert [name for name, text in platforms.items() if own_slug.search(text)] == []
+
+
 def test_readme_quick_start_commands_exist_in_the_makefile() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ("demo", "test"):

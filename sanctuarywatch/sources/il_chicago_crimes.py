@@ -18,7 +18,6 @@ Notes (dated):
 
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -80,6 +79,7 @@ FIELDS = (
     ":id",
     ":updated_at",
 )
+DATASET = socrata.Dataset(SLUG, URL, FIELDS, FIRST_DAY, DEFAULT_PAGE_SIZE)
 COLUMNS = (
     sqlnorm.integer("id", sql_type="BIGINT", required=True),
     sqlnorm.text("case_number"),
@@ -119,7 +119,7 @@ DERIVED = (
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     """Backfill a date range, or pull what changed since the watermark (minus a window)."""
     scope = "" if options.extra.get("all_crimes") else "primary_type = 'HOMICIDE'"
-    yield from socrata.walk(client, sys.modules[__name__], options, state, DEFAULT_PAGE_SIZE, scope)
+    yield from socrata.walk(client, DATASET, options, state, scope)
 
 
 NORMALIZER = sqlnorm.Normaliser(SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "id", REQUIRED)

@@ -15,7 +15,6 @@ Notes (dated):
 
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -72,6 +71,7 @@ FIELDS = (
     ":id",
     ":updated_at",
 )
+DATASET = socrata.Dataset(SLUG, URL, FIELDS, FIRST_DAY, DEFAULT_PAGE_SIZE)
 COLUMNS = (
     sqlnorm.Column(
         "unique_id", '"unique_id"', "CASE WHEN unique_id IS NULL THEN 'no unique_id' END"
@@ -102,7 +102,7 @@ DERIVED = (sqlnorm.Column("occurred_at", sqlnorm.local_to_utc("occurred_local", 
 
 
 def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
-    yield from socrata.walk(client, sys.modules[__name__], options, state, DEFAULT_PAGE_SIZE)
+    yield from socrata.walk(client, DATASET, options, state)
 
 
 # the update stamp is the dataset's own `updated` field, else the portal's :updated_at

@@ -82,10 +82,11 @@ def _window(options: Options, state: State) -> tuple[date, date | None]:
 
 def parse(fetched: Fetched, kind: str) -> list[dict[str, Any]]:
     """kind 'listing': the items of a listing page; kind 'speech': one speech page."""
-    soup = doj_html.whole(fetched.body, fetched.url)
+    at = doj_html.At(SLUG, fetched.url)
+    soup = doj_html.whole(fetched.body, at)
     if kind == "listing":
-        return doj_html.listing(soup, fetched.url)
-    return [doj_html.detail(soup, fetched.url)]
+        return doj_html.listing(soup, at)
+    return [doj_html.detail(soup, at)]
 
 
 def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str, Any]]]:

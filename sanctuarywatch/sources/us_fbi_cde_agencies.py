@@ -67,7 +67,7 @@ def _checked(agency: Any, url: str) -> dict[str, Any]:
 
 
 def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str, Any]]]:
-    host = fbi_cde.host_of(kind)
+    host = fbi_cde.host_of(SLUG, kind)
     return {"us_fbi_cde_agencies": [record(row, host) for row in rows]}
 
 

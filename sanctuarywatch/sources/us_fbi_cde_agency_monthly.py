@@ -154,7 +154,7 @@ def _agency_name(data: dict[str, Any], actuals: dict[str, Any], url: str) -> str
 
 
 def normalize(rows: list[dict[str, Any]], kind: str) -> dict[str, list[dict[str, Any]]]:
-    host = fbi_cde.host_of(kind)
+    host = fbi_cde.host_of(SLUG, kind)
     records = [record(row, host) for row in rows]
     return {"us_fbi_cde_agency_monthly": [r for r in records if is_complete(r)]}
 

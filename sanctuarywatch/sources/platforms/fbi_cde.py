@@ -59,11 +59,11 @@ def kind_for(endpoint: str, host: str) -> str:
     return f"{endpoint}:{host}"
 
 
-def host_of(kind: str) -> str:
+def host_of(source: str, kind: str) -> str:
     """The host name recorded with each figure, from the page kind ('monthly:site')."""
     host = kind.rpartition(":")[2]
     if host not in HOST_NAMES:
-        raise LayoutError("fbi_cde", f"page kind {kind!r}", "a kind ending in :api or :site", host)
+        raise LayoutError(source, f"page kind {kind!r}", "a kind ending in :api or :site", host)
     return HOST_NAMES[host]
 
 

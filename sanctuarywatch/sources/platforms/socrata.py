@@ -17,9 +17,8 @@ import io
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from types import ModuleType
 from typing import Any
 
 from sanctuarywatch.errors import LayoutError
@@ -94,25 +93,37 @@ def covered(
     return [replace(w, end=utc) if w.dimension == coverage.UPDATED else w for w in windows]
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """A portal dataset as this module reads it: the source that collects it (its slug
+    names every request and error), the resource URL, the fields asked for, the first
+    event date a backfill starts from, and the rows a page holds unless options say."""
+
+    slug: str
+    url: str
+    fields: tuple[str, ...]
+    first_day: date
+    page_size: int
+
+
 def walk(
     client: HttpClient,
-    source: ModuleType,
+    dataset: Dataset,
     options: Options,
     state: State,
-    page_size: int,
     scope: str = "",
 ) -> Iterator[Page]:
     """A portal source's run: its window (see `window`) walked page by page, with the
     system fields `:id` (paging checks) and `:updated_at` (watermarks) asked for."""
-    where, order = window(options, state, source.FIRST_DAY, scope)
+    where, order = window(options, state, dataset.first_day, scope)
     yield from pages(
         client,
-        source.SLUG,
-        options.base_url or source.URL,
+        dataset.slug,
+        options.base_url or dataset.url,
         where,
         order,
-        options.page_size or page_size,
-        source.FIELDS,
+        options.page_size or dataset.page_size,
+        dataset.fields,
         select="*, :id, :updated_at",
     )
 

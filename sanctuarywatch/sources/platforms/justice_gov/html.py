@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
@@ -20,7 +20,6 @@ from bs4 import BeautifulSoup, Tag
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.sources.platforms.justice_gov.text import collapse, html_to_text
 
-SOURCE = "us_doj_speeches"
 TIME_ZONE = ZoneInfo("America/New_York")
 PREPARED = re.compile(r"as prepared for delivery", re.I)
 SHOWN_DATE = re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}")
@@ -44,11 +43,19 @@ OLD = {
 }
 
 
+class At(NamedTuple):
+    """The page being read: the source reading it and its URL, both named by every
+    LayoutError (the calling source passes them; this module serves more than one)."""
+
+    source: str
+    url: str
+
+
 def soup(body: bytes) -> BeautifulSoup:
     return BeautifulSoup(body, "lxml")
 
 
-def whole(body: bytes, where: str) -> BeautifulSoup:
+def whole(body: bytes, at: At) -> BeautifulSoup:
     """The page parsed, once it is known to be all there.
 
     An HTML parser closes whatever a cut-off page leaves open, so an answer cut short parsed
@@ -58,7 +65,7 @@ def whole(body: bytes, where: str) -> BeautifulSoup:
     """
     if not _ends_whole(body):
         raise LayoutError(
-            SOURCE, where, "a whole page, ending with </html>", f"one ending {body[-40:]!r}"
+            at.source, at.url, "a whole page, ending with </html>", f"one ending {body[-40:]!r}"
         )
     return soup(body)
 
@@ -78,12 +85,12 @@ def _before_space(body: bytes, end: int) -> int:
     return end
 
 
-def one(page: Tag, selector: str, where: str, layout: str) -> Tag:
+def one(page: Tag, selector: str, at: At, layout: str) -> Tag:
     """Exactly one match (for a list of selectors, the first that matches), else LayoutError."""
     found = page.select(selector)
     if len(found) != 1:
         raise LayoutError(
-            SOURCE, where, f"one {selector} ({layout} layout)", f"{len(found)} matches"
+            at.source, at.url, f"one {selector} ({layout} layout)", f"{len(found)} matches"
         )
     return found[0]
 
@@ -93,21 +100,21 @@ def optional(page: Tag, selector: str) -> str | None:
     return (collapse(found.get_text(" ")) or None) if found else None
 
 
-def layout_of(page: BeautifulSoup, where: str) -> str:
+def layout_of(page: BeautifulSoup, at: At) -> str:
     if page.select("h1.page-title"):
         return "current"
     if page.select("h1#node-title"):
         return "drupal7"
     shown = collapse(page.title.get_text()) if page.title else None
     raise LayoutError(
-        SOURCE,
-        where,
+        at.source,
+        at.url,
         "h1.page-title (current) or h1#node-title (Drupal 7)",
         f"neither (page title {shown!r})",
     )
 
 
-def listing(page: BeautifulSoup, where: str) -> list[dict[str, Any]]:
+def listing(page: BeautifulSoup, at: At) -> list[dict[str, Any]]:
     """Items of a listing page: {url, title, date}. A page with no views-row has no items,
     but it must be a listing: Drupal wraps every view in div.view (div.view-content holds its
     rows). An error page served with status 200 was taken for the end of the list (found by
@@ -115,33 +122,33 @@ def listing(page: BeautifulSoup, where: str) -> list[dict[str, Any]]:
     if not page.select("div.view, div.view-content"):
         shown = collapse(page.title.get_text()) if page.title else None
         raise LayoutError(
-            SOURCE, where, "a listing (div.view or div.view-content)", f"page title {shown!r}"
+            at.source, at.url, "a listing (div.view or div.view-content)", f"page title {shown!r}"
         )
     rows = page.select("div.views-row")
-    items = [_listing_item(row, where) for row in rows]
+    items = [_listing_item(row, at) for row in rows]
     return [item for item in items if item is not None]
 
 
-def _listing_item(row: Tag, where: str) -> dict[str, Any] | None:
+def _listing_item(row: Tag, at: At) -> dict[str, Any] | None:
     link = row.select_one("h2.news-title a") or row.select_one(".views-field-title a")
     stamp = row.select_one("time") or row.select_one("span.date-display-single[content]")
     if link is None and stamp is None:
         return None  # a row of another view (images, quick links)
     if link is None or stamp is None or not link.get("href"):
         raise LayoutError(
-            SOURCE,
-            where,
+            at.source,
+            at.url,
             "views-row with a title link and a date",
             f"a row with link={link is not None} date={stamp is not None}",
         )
     return {
         "url": str(link["href"]),
         "title": collapse(link.get_text(" ")),
-        "date": _stamp_date(stamp, where),
+        "date": _stamp_date(stamp, at),
     }
 
 
-def _stamp_date(stamp: Tag, where: str) -> date:
+def _stamp_date(stamp: Tag, at: At) -> date:
     """`time[datetime]` or `span[content]` (ISO) in New York time; else the visible text."""
     value = stamp.get("datetime") or stamp.get("content")
     try:
@@ -152,32 +159,32 @@ def _stamp_date(stamp: Tag, where: str) -> date:
         return datetime.strptime(shown.group(0) if shown else "", "%B %d, %Y").date()
     except ValueError:
         raise LayoutError(
-            SOURCE, where, "an ISO date or 'Month D, YYYY'", repr(value or stamp.get_text())
+            at.source, at.url, "an ISO date or 'Month D, YYYY'", repr(value or stamp.get_text())
         ) from None
 
 
-def detail(page: BeautifulSoup, where: str) -> dict[str, Any]:
+def detail(page: BeautifulSoup, at: At) -> dict[str, Any]:
     """One speech (or release) page in either layout."""
-    layout = layout_of(page, where)
-    fields = _current(page, where) if layout == "current" else _drupal7(page, where)
+    layout = layout_of(page, at)
+    fields = _current(page, at) if layout == "current" else _drupal7(page, at)
     body_text = fields.pop("body_text")
     canonical = page.select_one('link[rel="canonical"]')
     return fields | {
-        "url": str(canonical["href"]) if canonical and canonical.get("href") else where,
+        "url": str(canonical["href"]) if canonical and canonical.get("href") else at.url,
         "layout": layout,
         "body_text": body_text,
         "as_prepared": bool(PREPARED.search(body_text) or PREPARED.search(page.get_text(" "))),
     }
 
 
-def _current(page: BeautifulSoup, where: str) -> dict[str, Any]:
-    body = _body(page, CURRENT["body"], where, "current")
+def _current(page: BeautifulSoup, at: At) -> dict[str, Any]:
+    body = _body(page, CURRENT["body"], at, "current")
     number = NUMBER_TEXT.search(page.get_text(" "))
     updated = page.select_one(CURRENT["updated"])
     return {
-        "title": collapse(one(page, CURRENT["title"], where, "current").get_text(" ")),
-        "date": _stamp_date(one(page, CURRENT["date"], where, "current"), where),
-        "updated_date": _stamp_date(updated, where) if updated else None,
+        "title": collapse(one(page, CURRENT["title"], at, "current").get_text(" ")),
+        "date": _stamp_date(one(page, CURRENT["date"], at, "current"), at),
+        "updated_date": _stamp_date(updated, at) if updated else None,
         "location": _location(page, CURRENT["location"]),
         "office": optional(page, f"{CURRENT['office']} .field__item")
         or optional(page, CURRENT["office"]),
@@ -188,27 +195,27 @@ def _current(page: BeautifulSoup, where: str) -> dict[str, Any]:
     }
 
 
-def _drupal7(page: BeautifulSoup, where: str) -> dict[str, Any]:
+def _drupal7(page: BeautifulSoup, at: At) -> dict[str, Any]:
     stamps = page.select(OLD["date"])
     if not stamps:
-        raise LayoutError(SOURCE, where, f"{OLD['date']} (Drupal 7 layout)", "no match")
+        raise LayoutError(at.source, at.url, f"{OLD['date']} (Drupal 7 layout)", "no match")
     return {
-        "title": collapse(one(page, OLD["title"], where, "drupal7").get_text(" ")),
-        "date": _stamp_date(stamps[0], where),
+        "title": collapse(one(page, OLD["title"], at, "drupal7").get_text(" ")),
+        "date": _stamp_date(stamps[0], at),
         "updated_date": None,
         "location": _location(page, OLD["location"]),
         "office": None,
         "components": "; ".join(collapse(a.get_text()) for a in page.select(OLD["components"])),
         "topics": "; ".join(collapse(t.get_text()) for t in page.select(OLD["topics"])),
         "number": optional(page, OLD["number"]),
-        "body_text": _body(page, OLD["body"], where, "drupal7"),
+        "body_text": _body(page, OLD["body"], at, "drupal7"),
     }
 
 
-def _body(page: BeautifulSoup, selector: str, where: str, layout: str) -> str:
+def _body(page: BeautifulSoup, selector: str, at: At, layout: str) -> str:
     found = page.select(selector)
     if not found:
-        raise LayoutError(SOURCE, where, f"{selector} ({layout} layout)", "no match")
+        raise LayoutError(at.source, at.url, f"{selector} ({layout} layout)", "no match")
     return html_to_text(str(found[0]))
 
 
