@@ -189,3 +189,12 @@ SELECT j.jurisdiction_id, j.doj_name AS name, j.kind, j.state_abbr AS state,
 FROM jurisdictions j JOIN jurisdiction_aliases a ON a.jurisdiction_id = j.jurisdiction_id AND a.doj
 WHERE j.doj_name IS NOT NULL
 GROUP BY ALL;
+
+-- Whose events an incident-level source holds: the Chicago portal's are the Chicago Police
+-- Department's, so incident_events (20_incidents.sql) counts them for agency:ILCPD0000.
+CREATE OR REPLACE VIEW source_jurisdictions AS
+SELECT CAST(source AS VARCHAR) AS source, CAST(jurisdiction_id AS VARCHAR) AS jurisdiction_id
+FROM (VALUES
+    ('il_chicago_crimes', 'agency:ILCPD0000'),
+    ('il_chicago_violence_victims', 'agency:ILCPD0000')
+) AS s(source, jurisdiction_id);
