@@ -13,13 +13,13 @@ import duckdb
 import httpx
 import pytest
 
-from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import ConfigError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.present import demo
 from sanctuarywatch.query import claims, helpers
+from sanctuarywatch.scheduling.runner import collect_and_reevaluate
 from sanctuarywatch.sources import Options
 
 CPD = "agency:ILCPD0000"
@@ -288,7 +288,7 @@ def test_registered_user_claims_and_history_of_verdicts(
         return httpx.Response(200, json=revised, headers={"content-type": "application/json"})
 
     with HttpClient(transport=httpx.MockTransport(portal)) as client:
-        result = collect(
+        result = collect_and_reevaluate(
             con,
             Archive(tmp_path / "raw"),
             client,
