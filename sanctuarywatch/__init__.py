@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _SHORTCUTS = {
     "claims": "sanctuarywatch.query.claims",
     "helpers": "sanctuarywatch.query.helpers",
-    "coverage": "sanctuarywatch.query.coverage",
+    "coverage": "sanctuarywatch.load.coverage",
     "jurisdictions": "sanctuarywatch.query.jurisdictions",
     "warehouse": "sanctuarywatch.load.warehouse",
     "archive": "sanctuarywatch.load.archive",

@@ -37,7 +37,6 @@ from sanctuarywatch.load.columns import (
     versioned_tables,
 )
 from sanctuarywatch.load.stage import STAGE_PREFIX, Stage, record_hash_sql
-from sanctuarywatch.load.stage import _same_key as _same_key  # TODO: tests/test_warehouse.py
 
 __all__ = [  # the columns and the stage are re-exported: `warehouse.Stage` and the rest
     "PROVENANCE_COLUMNS",
