@@ -21,6 +21,7 @@ from conftest import (
     load_json,
 )
 
+from sanctuarywatch import registry
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, LayoutError
 from sanctuarywatch.http import HttpClient
@@ -36,6 +37,8 @@ REVISED_API = "http://127.0.0.1:8765/revised/api/v1/press_releases.json"
 IGNORING_API = "http://127.0.0.1:8765/ignoring/api/v1/press_releases.json"
 SAVED_URL = "https://www.justice.gov/api/v1/press_releases.json?pagesize=100"
 OCT12 = "c0ffee00-2017-4010-8012-000000000001"
+# the registry's id of each jurisdiction, by the name DOJ documents give it
+DOJ_ID = {j.doj_name: j.jurisdiction_id for j in registry.doj_jurisdictions()}
 
 
 def real_tables() -> dict[str, list[dict]]:
@@ -122,15 +125,15 @@ def test_oct_12_2017_lists_and_tags() -> None:
         if m["context_kind"] == "list_item"
     ]
     assert items == [
-        ("il-chicago", "The following jurisdictions ha"),
-        ("il-cook-county", "The following jurisdictions ha"),
-        ("la-new-orleans", "The following jurisdictions ha"),
-        ("ny-new-york-city", "The following jurisdictions ha"),
-        ("pa-philadelphia", "The following jurisdictions ha"),
-        ("ct", "The department found no eviden"),
-        ("wi-milwaukee-county", "The department found no eviden"),
-        ("nv-clark-county", "The department also previously"),
-        ("fl-miami-dade-county", "The department also previously"),
+        (DOJ_ID["Chicago"], "The following jurisdictions ha"),
+        (DOJ_ID["Cook County"], "The following jurisdictions ha"),
+        (DOJ_ID["New Orleans"], "The following jurisdictions ha"),
+        (DOJ_ID["New York City"], "The following jurisdictions ha"),
+        (DOJ_ID["Philadelphia"], "The following jurisdictions ha"),
+        (DOJ_ID["State of Connecticut"], "The department found no eviden"),
+        (DOJ_ID["Milwaukee County"], "The department found no eviden"),
+        (DOJ_ID["Clark County"], "The department also previously"),
+        (DOJ_ID["Miami-Dade County"], "The department also previously"),
     ]
     tags = {t["tag"]: t for t in tables["us_doj_release_tags"] if t["doc_id"] == OCT12}
     assert sorted(tags) == ["sanctuary", "section_1373"]

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, collect_demo_twice, fetched, layout_break
 
+from sanctuarywatch import registry
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError
 from sanctuarywatch.http import HttpClient
@@ -23,6 +24,8 @@ MIAMI_CURRENT = HERE / "current_speech_miami_2017-08-16.CONSTRUCTED.html"
 MIAMI_DRUPAL7 = HERE / "drupal7_speech_miami_2017-08-16.CONSTRUCTED.html"
 OCT12_PAGE = HERE / "current_release_1373_last_chance_2017-10-12.CONSTRUCTED.html"
 LISTING = "http://127.0.0.1:8765/news/speeches"
+# the registry's id of each jurisdiction, by the name DOJ documents give it
+DOJ_ID = {j.doj_name: j.jurisdiction_id for j in registry.doj_jurisdictions()}
 MIAMI_URL = (
     "https://www.justice.gov/opa/speech/"
     "constructed-2017-08-16-attorney-general-sessions-remarks-miami"
@@ -119,7 +122,9 @@ def test_speech_tags_mentions_and_numbers() -> None:
     speech = tables["us_doj_speeches"][0]
     assert (speech["release_date"], speech["sanctuary_related"]) == (date(2017, 8, 16), True)
     named = {m["jurisdiction_id"] for m in tables["us_doj_speech_jurisdictions"]}
-    assert named == {"fl-miami-dade-county", "il-chicago", "mi-lansing", "ny-westchester-county"}
+    assert named == {
+        DOJ_ID[name] for name in ("Miami-Dade County", "Chicago", "Lansing", "Westchester County")
+    }
     stated = {n["stated"]: n for n in tables["us_doj_speech_numbers"]}
     assert stated["more than 433 people"]["value"] == 433
     assert stated["More than three times"]["unit"] == "times"
