@@ -20,6 +20,7 @@ import duckdb
 from sanctuarywatch.query import helpers
 from sanctuarywatch.query.claimfile import Claim, load_claims
 from sanctuarywatch.query.figures import Caveat, Figure, KnownOn
+from sanctuarywatch.query.readcache import one_pass
 from sanctuarywatch.query.verdicts import (
     DATA,
     PUBLICATION,
@@ -352,5 +353,7 @@ def evaluate_all(
     as_of: date | None = None,
     known_on: KnownOn = None,
 ) -> list[Evaluation]:
-    """Evaluate claims (default: the registered ones); writes nothing (see `record`)."""
-    return [evaluate(con, claim, as_of, known_on) for claim in claims or load_claims()]
+    """Evaluate claims (default: the registered ones); writes nothing (see `record`), so one
+    pass reads through a cache (`readcache`): a repeated question is asked of DuckDB once."""
+    reads = one_pass(con)
+    return [evaluate(reads, claim, as_of, known_on) for claim in claims or load_claims()]
