@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanctuarywatch import sources
+from sanctuarywatch.collect.loader import normalise
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.errors import BotWallError, FetchError, LayoutError, SanctuaryWatchError
 from sanctuarywatch.http import HttpClient, HttpSettings
@@ -386,7 +387,7 @@ def _only_our_errors(call: Any, *args: Any) -> None:
 
 def _parse_and_normalize(body: bytes, content_type: str = "application/json") -> None:
     page = fetched(SLUG, body, content_type=content_type)
-    chicago.normalize(chicago.parse(page, "rows"), "rows")
+    normalise(chicago, chicago.parse(page, "rows"), "rows")
 
 
 @FUZZ
@@ -400,7 +401,7 @@ def test_fuzz_socrata_json_pages(body: bytes) -> None:
 @given(st.one_of(st.binary(max_size=2000), _mutated(REAL_CSV)))
 def test_fuzz_socrata_csv(body: bytes) -> None:
     def parse_and_normalize() -> None:
-        chicago.normalize(socrata.parse_csv(SLUG, "fuzz.csv", body), "rows")
+        normalise(chicago, socrata.parse_csv(SLUG, "fuzz.csv", body), "rows")
 
     _only_our_errors(parse_and_normalize)
 
@@ -433,7 +434,7 @@ def test_fuzz_socrata_csv(body: bytes) -> None:
 )
 def test_fuzz_chicago_rows_of_arbitrary_values(rows: list[dict[str, Any]]) -> None:
     _only_our_errors(_parse_and_normalize, json.dumps(rows, default=str).encode())
-    _only_our_errors(chicago.normalize, rows, "rows")
+    _only_our_errors(normalise, chicago, rows, "rows")
 
 
 def _source_cases() -> list[tuple[str, str]]:
@@ -458,4 +459,4 @@ def test_fuzz_every_source_parser(slug: str, kind: str, body: bytes) -> None:
     for content_type in ("application/json", "text/html", "text/csv"):
         page = fetched(slug, body, content_type=content_type)
         with contextlib.suppress(SanctuaryWatchError):
-            module.normalize(module.parse(page, kind), kind)
+            normalise(module, module.parse(page, kind), kind)

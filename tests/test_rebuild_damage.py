@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,7 @@ from sanctuarywatch import cli, sources
 from sanctuarywatch.collect.run import rebuild
 from sanctuarywatch.errors import ConfigError, LayoutError
 from sanctuarywatch.http import HttpClient
-from sanctuarywatch.load import warehouse
+from sanctuarywatch.load import sqlnorm, warehouse
 from sanctuarywatch.load.archive import Archive, ArchiveTransport, Entry
 from sanctuarywatch.present import demo
 from sanctuarywatch.scheduling.runner import collect_and_reevaluate, rebuild_and_reevaluate
@@ -162,6 +163,26 @@ def test_a_capture_that_no_longer_parses_fails_unless_skipped(
     why = "[us_census_population] unexpected layout in test: expected a newer layout; found "
     assert [d.why for d in result.skipped] == [why + "the old one"]
     assert (result.rows_before, result.rows_after) == (32, 0)
+
+
+def test_a_capture_that_no_longer_normalises_fails_unless_skipped(
+    site: tuple[duckdb.DuckDBPyConnection, Archive], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads each page the way its source normalises (Chicago: its NORMALIZER,
+    which a parse alone never runs), before anything is cleared."""
+    con, archive = site
+    chicago = sources.get(CHICAGO)
+    rule = sqlnorm.Column("newer_rule", "NULL", "'a rule the old rows break'")
+    stricter = replace(chicago.NORMALIZER, columns=(*chicago.NORMALIZER.columns, rule))
+    monkeypatch.setattr(chicago, "NORMALIZER", stricter)
+    before = _state(con)
+    with pytest.raises(LayoutError, match="a rule the old rows break"):
+        rebuild(con, archive)
+    assert _state(con) == before
+    result = rebuild(con, archive, skip_damaged=True)[CHICAGO]
+    assert [d.run_id for d in result.skipped] == [_entries(archive, CHICAGO)[0].run_id]
+    assert "a rule the old rows break" in result.skipped[0].why
+    assert (result.rows_before, result.rows_after) == (8922, 0)
 
 
 def test_the_cli_says_which_file_in_one_line_and_exits_1(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sanctuarywatch import sources
+from sanctuarywatch.load import sqlnorm
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -23,8 +24,15 @@ def test_every_source_is_complete(slug: str) -> None:
     )
     for attribute in ("PUBLISHER", "FORMAT", "CADENCE", "TABLES", "REQUESTS_PER_SECOND"):
         assert getattr(module, attribute), attribute
-    for function in ("fetch", "parse", "normalize", "advance"):
+    for function in ("fetch", "parse", "advance"):
         assert callable(getattr(module, function)), function
+    ways = [way for way in ("normalize", "NORMALIZER") if hasattr(module, way)]
+    assert len(ways) == 1, f"one way to normalise (normalize or NORMALIZER), not {ways}"
+    if ways == ["NORMALIZER"]:
+        assert isinstance(module.NORMALIZER, sqlnorm.Normaliser)
+        assert (module.NORMALIZER.source, module.NORMALIZER.table in module.TABLES) == (slug, True)
+    else:
+        assert callable(module.normalize)
     assert (ROOT / "tests" / f"test_{slug}.py").exists(), "a test module"
     assert any((ROOT / "tests" / "fixtures" / slug).iterdir()), "saved real (or labelled) pages"
     assert f"`{slug}`" in README, "a row in the README's source table"

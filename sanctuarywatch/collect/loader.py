@@ -22,13 +22,25 @@ from sanctuarywatch.sources import Options, Page, State
 Staged = list[tuple[Page, dict[str, Any]]]
 
 
+def normalise(source: ModuleType, rows: Any, kind: str) -> dict[str, Any]:
+    """A parsed page's records per table, by the one path its source declares: its
+    NORMALIZER (in a scratch DuckDB, as Arrow) or its `normalize`. The rebuild's check reads
+    pages through this; a load stages a NORMALIZER's pages in the warehouse instead, a
+    batch at a time (`Loader`), by the same query."""
+    normaliser: sqlnorm.Normaliser | None = getattr(source, "NORMALIZER", None)
+    if normaliser is not None:
+        return {normaliser.table: normaliser.records(rows)}
+    records: dict[str, Any] = source.normalize(rows, kind)
+    return records
+
+
 class Loader:
     """Stages each page's records for one run, with the provenance every row carries.
 
     A source with a NORMALIZER parses pages to page files, which the stage normalises a batch
     at a time, straight into a staged batch: the records never become Python objects. Others
-    give Python records, staged page by page. `add` and `flush` return what was staged as
-    (last page, records) for the source's `advance`.
+    give Python records (`normalise`), staged page by page. `add` and `flush` return what
+    was staged as (last page, records) for the source's `advance`.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: ModuleType, run_id: str) -> None:
@@ -69,13 +81,13 @@ class Loader:
 
     def _stage_records(self, page: Page, entry: Entry) -> dict[str, Any]:
         try:
-            records = self.source.normalize(page.rows, page.kind)
+            records = normalise(self.source, page.rows, page.kind)
         except RecordError as exc:
             raise RecordError(exc.source, entry.url, exc.key, exc.detail) from None
         for table, rows in records.items():
             self.stages[table].append(rows, self._provenance(entry))
             self.rows += len(rows)
-        return records  # type: ignore[no-any-return]
+        return records
 
     def _provenance(self, entry: Entry) -> dict[str, Any]:
         return {

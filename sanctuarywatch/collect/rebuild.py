@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from sanctuarywatch import sources
-from sanctuarywatch.collect.loader import Loader, advance
+from sanctuarywatch.collect.loader import Loader, advance, normalise
 from sanctuarywatch.collect.runs import (
     RunResult,
     abort,
@@ -121,7 +121,7 @@ def _unreadable(archive: Archive, run_id: str, entries: list[Entry]) -> list[Dam
             continue
         if page is None:
             try:
-                source.normalize(source.parse(fetched, entry.kind), entry.kind)
+                normalise(source, source.parse(fetched, entry.kind), entry.kind)
             except SanctuaryWatchError as exc:
                 page = Damage(entry.source, run_id, entry.url, str(exc).splitlines()[0])
     return blobs + ([page] if page else [])

@@ -14,16 +14,18 @@ A source module has a docstring (publisher, URL, cadence, dated quirks) and:
                                                for portal JSON a sqlnorm.PageFile that DuckDB
                                                reads); raises LayoutError when the page is not
                                                as expected
+    and exactly one way to normalise (collect.loader.normalise reads whichever it is):
     normalize(rows, kind) -> dict[str, records]
-                                               pure: rows to records per table (dicts or Arrow)
-    NORMALIZER (optional)                      a sqlnorm.Normaliser, for a source whose parse
-                                               gives page files: the load then normalises
+                                               pure: rows to records per table (dicts)
+    NORMALIZER                                 or a sqlnorm.Normaliser, for a source whose
+                                               parse gives page files: a load normalises them
                                                inside the warehouse connection, page file to
-                                               stage, instead of calling normalize
+                                               stage; elsewhere (a rebuild's check, tests)
+                                               it runs in a scratch DuckDB
     advance(state, page, records, options) -> State
                                                the new watermark after a page
 
-Loading, scheduling and configuration live elsewhere (collect.py, jobs/, cron.yaml).
+Loading, scheduling and configuration live elsewhere (collect/, jobs/, cron.yaml).
 """
 
 from __future__ import annotations

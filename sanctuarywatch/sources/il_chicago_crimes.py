@@ -19,16 +19,12 @@ Notes (dated):
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sanctuarywatch.http import Fetched, HttpClient
 from sanctuarywatch.load import coverage, sqlnorm
 from sanctuarywatch.sources import Options, Page, PageIterator, State
 from sanctuarywatch.sources.platforms import socrata
-
-if TYPE_CHECKING:  # a load never makes Arrow: pyarrow (~35 MB) is imported where it is made
-    import pyarrow as pa
 
 SLUG = "il_chicago_crimes"
 PUBLISHER = "City of Chicago / Chicago Police Department"
@@ -122,17 +118,13 @@ def fetch(client: HttpClient, options: Options, state: State) -> PageIterator:
     yield from socrata.walk(client, DATASET, options, state, scope)
 
 
+# The source's one normalise path: portal rows (a JSON page, or dicts from either CSV
+# dialect) as records, in DuckDB (value rules: sqlnorm); a load runs it in the warehouse.
 NORMALIZER = sqlnorm.Normaliser(SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "id", REQUIRED)
 
 
 def parse(fetched: Fetched, kind: str) -> sqlnorm.PageFile:
     return socrata.read_page(fetched, FIELDS)
-
-
-def normalize(rows: sqlnorm.Raw, kind: str) -> dict[str, pa.Table]:
-    """Portal rows (a JSON page, or dicts from either CSV dialect) as records, normalised in
-    DuckDB (see sqlnorm for the value rules; a load runs NORMALIZER in the warehouse)."""
-    return {SLUG: NORMALIZER.records(rows)}
 
 
 def covered(options: Options, state: State, fetched_at: datetime) -> list[coverage.Window]:

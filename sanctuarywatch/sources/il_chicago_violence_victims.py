@@ -16,16 +16,12 @@ Notes (dated):
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sanctuarywatch.http import Fetched, HttpClient
 from sanctuarywatch.load import coverage, sqlnorm
 from sanctuarywatch.sources import Options, Page, PageIterator, State
 from sanctuarywatch.sources.platforms import socrata
-
-if TYPE_CHECKING:  # a load never makes Arrow: pyarrow (~35 MB) is imported where it is made
-    import pyarrow as pa
 
 SLUG = "il_chicago_violence_victims"
 PUBLISHER = "City of Chicago / Chicago Police Department"
@@ -110,6 +106,7 @@ UPDATED = sqlnorm.Column(
     "updated_or_system",
     "CASE WHEN nullif(updated, '') IS NULL THEN \":updated_at\" ELSE updated END",
 )
+# The source's one normalise path: victim rows as records, in DuckDB (value rules: sqlnorm).
 NORMALIZER = sqlnorm.Normaliser(
     SLUG, SLUG, FIELDS, COLUMNS, DERIVED, "unique_id", REQUIRED, inputs=(UPDATED,)
 )
@@ -117,11 +114,6 @@ NORMALIZER = sqlnorm.Normaliser(
 
 def parse(fetched: Fetched, kind: str) -> sqlnorm.PageFile:
     return socrata.read_page(fetched, FIELDS)
-
-
-def normalize(rows: sqlnorm.Raw, kind: str) -> dict[str, pa.Table]:
-    """Victim rows as records, normalised in DuckDB (value rules: sqlnorm)."""
-    return {SLUG: NORMALIZER.records(rows)}
 
 
 def covered(options: Options, state: State, fetched_at: datetime) -> list[coverage.Window]:
