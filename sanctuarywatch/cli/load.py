@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 @command
 def cmd_collect(args: argparse.Namespace) -> int:
-    from sanctuarywatch.collect.run import collect
     from sanctuarywatch.http import HttpClient
     from sanctuarywatch.load import warehouse
     from sanctuarywatch.load.archive import Archive
+    from sanctuarywatch.scheduling.runner import collect_and_reevaluate
     from sanctuarywatch.sources import Options
 
     options = Options(
@@ -32,7 +32,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     )
     path = warehouse.db_path(args.db)
     with open_warehouse(args) as con, HttpClient() as client, progress_bar(args.source) as progress:
-        result = collect(con, Archive.beside(path), client, args.source, options, progress=progress)
+        result = collect_and_reevaluate(
+            con, Archive.beside(path), client, args.source, options, progress=progress
+        )
     c = result.counts
     print(
         f"{result.source}: {result.requests} requests, {c.seen:,} rows seen, "
@@ -43,13 +45,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 @command
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from sanctuarywatch.collect.run import rebuild
     from sanctuarywatch.load import warehouse
     from sanctuarywatch.load.archive import Archive
+    from sanctuarywatch.scheduling.runner import rebuild_and_reevaluate
 
     archive = Archive.beside(warehouse.db_path(args.db))
     with open_warehouse(args) as con:
-        results = rebuild(con, archive, args.sources or None, skip_damaged=args.skip_damaged)
+        results = rebuild_and_reevaluate(
+            con, archive, args.sources or None, skip_damaged=args.skip_damaged
+        )
     for slug, result in results.items():
         print(
             f"{slug}: {result.counts.seen:,} rows replayed, {result.counts.written:,} versions; "
