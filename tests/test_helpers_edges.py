@@ -1,17 +1,21 @@
 """Query helpers: what a figure says beside its number (issue 17: mutants of the helpers that
-the boundary tests let live). A figure's window for its caveats, the words of its definition
-caveat, the inputs it shows, and how a missing value is shown."""
+the boundary tests let live). A figure's window for its caveats, the words of its caveats,
+the inputs and evidence it shows, and how a missing value is shown."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime
 
 import duckdb
 from test_boundaries_helpers import CPD, crime, load_crimes
 
+from sanctuarywatch.collect.run import collect
+from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load.archive import Archive
 from sanctuarywatch.query import helpers
 from sanctuarywatch.query.helpers import Figure
+from sanctuarywatch.sources import Options, published_figures
 
 HALF_2017 = (date(2015, 1, 1), date(2017, 7, 1))  # collected through June 2017 only
 
@@ -64,3 +68,53 @@ def test_yearly_counts_show_every_year_asked_for_and_the_gap(
 def test_a_figure_without_a_value_says_so_in_its_table_row() -> None:
     assert "<td style='text-align:right'>no value</td>" in Figure("x", None, {}).html_row()
     assert "<td style='text-align:right'>1,234</td>" in Figure("x", 1234, {}).html_row()
+
+
+# ---- figures that exist only in a publication ----------------------------------------------
+
+
+def test_a_published_figure_names_its_publisher_note_and_publication(
+    con: duckdb.DuckDBPyConnection, archive: Archive
+) -> None:
+    with HttpClient() as client:
+        collect(con, archive, client, published_figures.SLUG, Options())
+    with published_figures.bundled_path().open(newline="", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["note"] and r["unit"])
+    figure = helpers.published(con, row["figure_id"])
+    assert figure.value == float(row["value"])
+    assert figure.inputs == {
+        "figure_id": row["figure_id"],
+        "reporting_body": row["reporting_body"],
+        "unit": row["unit"],
+        "jurisdiction": row["jurisdiction"],
+        "published_on": date.fromisoformat(row["published_on"]),
+        "publication_url": row["source_url"],
+    }
+    (caveat,) = figure.caveats
+    assert (caveat.kind, caveat.detail) == (
+        "publication",
+        f"published by {row['reporting_body']} on {row['published_on']}, "
+        f"not computed from data; {row['note']}",
+    )
+    (behind,) = figure.evidence
+    assert behind["publication"] == {
+        "url": row["source_url"],
+        "published_on": row["published_on"],
+        "by": row["reporting_body"],
+    }
+
+
+def test_a_published_figure_not_loaded_says_so(con: duckdb.DuckDBPyConnection) -> None:
+    figure = helpers.published(con, "no_such_figure")
+    assert (figure.value, figure.inputs) == (None, {"figure_id": "no_such_figure"})
+    assert [(c.kind, c.detail) for c in figure.caveats] == [
+        ("no_source", "published figure no_such_figure is not loaded")
+    ]
+
+
+def test_a_population_not_loaded_names_both_sources(con: duckdb.DuckDBPyConnection) -> None:
+    figure = helpers.population(con, CPD, 2017)
+    assert figure.value is None
+    assert ("no_source", "no Census estimate or CDE population for it loaded") in [
+        (c.kind, c.detail) for c in figure.caveats
+    ]
