@@ -4,7 +4,8 @@ A command that reads logs warnings as text (debug with --verbose). The job comma
 (`daemon`, `run`) log INFO and up, as one JSON object a line when stderr is not a terminal
 (journald, cron mail, files), with each record's figures as fields; APScheduler and httpx
 are quiet, and so is the collect layer, whose lines the job runner's one line per run
-(read back from the `runs` table) replaces.
+(read back from the `runs` table) replaces. Setting it up imports no heavy library, so
+the command line can call it before it knows what a command needs.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
-
-from sanctuarywatch.http import redact
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 JOB_COMMANDS = frozenset({"daemon", "run"})
@@ -36,7 +35,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         data.update({k: v for k, v in vars(record).items() if k not in self.BASE})
-        if record.exc_info:
+        if record.exc_info:  # the HTTP module (and httpx) only when a traceback is logged
+            from sanctuarywatch.http import redact
+
             data["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, default=str)
 

@@ -146,14 +146,20 @@ def test_job_logging_is_json_lines_without_collects_own(monkeypatch: pytest.Monk
         logs.configure(jobs=True)
         logging.getLogger("sanctuarywatch.collect.runs").error("run r failed: replaced")
         logging.getLogger(daemon.__name__).info("run r status=success", extra={"rows_seen": 3})
+        try:
+            raise ValueError("a traceback")
+        except ValueError:
+            logging.getLogger(daemon.__name__).exception("job j failed", extra={"rows_seen": 0})
     finally:
         root.handlers[:] = handlers
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(line["logger"], line["level"], line["rows_seen"]) for line in lines] == [
-        (daemon.__name__, "info", 3)
+        (daemon.__name__, "info", 3),
+        (daemon.__name__, "error", 0),
     ]
+    assert "ValueError: a traceback" in lines[1]["exception"]
 
 
 def test_stale_running_rows_are_abandoned(runner: daemon.JobRunner) -> None:
