@@ -14,6 +14,7 @@ import httpx
 import pytest
 from conftest import FIXTURES, SHARED_DATA, fetched, layout_break, load_json
 
+from sanctuarywatch.collect.loader import normalise
 from sanctuarywatch.collect.run import MEMORY_ENV, collect, pages_per_batch
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
@@ -47,7 +48,7 @@ def test_parse_one_real_soda_row_field_by_field() -> None:
     """Every field of one real row, each expected value read from the saved page itself."""
     raw = load_json(HERE / "soda_sample_rows_real.json")[2]
     page = fetched(source.SLUG, (HERE / "soda_sample_rows_real.json").read_bytes())
-    records = source.normalize(source.parse(page, "rows"), "rows")["il_chicago_crimes"]
+    records = normalise(source, source.parse(page, "rows"), "rows")["il_chicago_crimes"]
     local = datetime.fromisoformat(raw["date"])  # floating: Chicago wall-clock time
     assert raw["primary_type"] != "HOMICIDE" and "ward" not in raw and ":updated_at" not in raw
     assert records.to_pylist()[2] == {
@@ -82,7 +83,7 @@ def test_parse_portal_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "portal csv", (HERE / "portal_csv_sample_lines_real.csv").read_bytes()
     )
-    records = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()
+    records = normalise(source, rows, "rows")["il_chicago_crimes"].to_pylist()
     murder = records[1]
     assert murder["occurred_local"] == datetime(2019, 5, 26, 2, 11)
     assert (murder["arrest"], murder["beat"], murder["district"]) == (False, "1233", "012")
@@ -95,7 +96,7 @@ def test_parse_pandas_csv_dialect() -> None:
     rows = socrata.parse_csv(
         source.SLUG, "pandas csv", (HERE / "homicide_victims_pandas_first59.csv").read_bytes()
     )
-    first = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()[0]
+    first = normalise(source, rows, "rows")["il_chicago_crimes"].to_pylist()[0]
     assert (first["beat"], first["district"], first["ward"]) == ("1821", "018", None)
     assert first["arrest"] is True and first["domestic"] is True
     assert first["occurred_local"] == datetime(2003, 5, 20, 3, 15)
@@ -109,10 +110,10 @@ def test_both_dialects_normalise_to_the_same_records() -> None:
         (SHARED_DATA / "chicago" / "homicide_victims_2001_2017.csv").read_bytes(),
     )
     by_id = {
-        r["id"]: r for r in source.normalize(csv_rows, "rows")["il_chicago_crimes"].to_pylist()
+        r["id"]: r for r in normalise(source, csv_rows, "rows")["il_chicago_crimes"].to_pylist()
     }
     json_rows = load_json(SHARED_DATA / "chicago" / "soda_homicides_2016_2017.DERIVED.json")
-    json_records = source.normalize(json_rows, "rows")["il_chicago_crimes"].to_pylist()
+    json_records = normalise(source, json_rows, "rows")["il_chicago_crimes"].to_pylist()
     assert len(json_records) == 1458
     assert all(by_id[r["id"]] == r for r in json_records)
 
@@ -130,7 +131,7 @@ def test_murder_and_homicide_stay_distinguishable(
     iucr: str, primary_type: str, expected: str | None
 ) -> None:
     row = {"id": "1", "date": "2017-01-01T00:00:00", "iucr": iucr, "primary_type": primary_type}
-    assert source.normalize([row], "rows")["il_chicago_crimes"]["offense_class"][0].as_py() == (
+    assert normalise(source, [row], "rows")["il_chicago_crimes"]["offense_class"][0].as_py() == (
         expected
     )
 
@@ -196,7 +197,7 @@ def test_layout_break_is_a_clear_error(
     """Whether parsing the bytes or normalising the rows finds it."""
     page = fetched(source.SLUG, body, url=PORTAL, content_type=content_type)
     with layout_break(source.SLUG, expected) as caught:
-        source.normalize(source.parse(page, "rows"), "rows")
+        normalise(source, source.parse(page, "rows"), "rows")
     assert found in caught.value.found and caught.value.where == PORTAL
 
 

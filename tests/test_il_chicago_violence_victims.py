@@ -17,6 +17,7 @@ from conftest import (
     versions,
 )
 
+from sanctuarywatch.collect.loader import normalise
 from sanctuarywatch.collect.run import collect
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load import warehouse
@@ -42,7 +43,7 @@ def year_2017(page_size: int | None = None) -> Options:
 
 
 def records() -> list[dict[str, object]]:
-    return source.normalize(source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")[
+    return normalise(source, source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")[
         "il_chicago_violence_victims"
     ].to_pylist()
 
@@ -104,7 +105,7 @@ def test_layout_break_a_renamed_column() -> None:
     broken = ROWS.replace(b'"gunshot_injury_i"', b'"gunshot_injury"')
     page = source.parse(fetched(source.SLUG, broken), "rows")
     with layout_break(source.SLUG, "gunshot_injury_i") as caught:
-        source.normalize(page, "rows")
+        normalise(source, page, "rows")
     assert "without gunshot_injury_i" in caught.value.found
 
 
@@ -148,7 +149,7 @@ def test_idempotent_a_second_run_writes_no_new_version(
 def test_shooting_offenses_in_the_query_helpers() -> None:
     """People shot (gunshot flag Y) and those of them killed, as incident_events counts them."""
     con = warehouse.connect(":memory:")
-    rows = source.normalize(source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")
+    rows = normalise(source, source.parse(fetched(source.SLUG, ROWS), "rows"), "rows")
     stage = warehouse.Stage(con, source.SLUG, source.TABLES[source.SLUG])
     stage.append(
         rows[source.SLUG],

@@ -18,7 +18,7 @@ BASE = {"id": "7", "date": "2017-07-04T21:15:00.000", "iucr": "0110", "primary_t
 
 def one(**fields: Any) -> dict[str, Any]:
     """The record made from one portal row (BASE with `fields` changed)."""
-    table = source.normalize([BASE | fields], "rows")["il_chicago_crimes"]
+    table = source.NORMALIZER.records([BASE | fields])
     return table.to_pylist()[0]  # type: ignore[no-any-return]
 
 
@@ -92,8 +92,8 @@ def test_a_json_page_and_the_same_rows_as_dicts_give_the_same_records() -> None:
         BASE | {"id": "8", "arrest": True, "ward": 3, "location": {"coordinates": [1, 2]}},
     ]
     page = source.parse(fetched(source.SLUG, json.dumps(rows).encode()), "rows")
-    from_json = source.normalize(page, "rows")["il_chicago_crimes"].to_pylist()
-    from_dicts = source.normalize(rows, "rows")["il_chicago_crimes"].to_pylist()
+    from_json = source.NORMALIZER.records(page).to_pylist()
+    from_dicts = source.NORMALIZER.records(rows).to_pylist()
     assert from_json == from_dicts and from_json[1]["arrest"] is True
 
 
@@ -101,18 +101,18 @@ def test_fields_missing_from_every_row_are_a_layout_error() -> None:
     body = json.dumps([{k: v for k, v in BASE.items() if k != "iucr"}]).encode()
     page = source.parse(fetched(source.SLUG, body), "rows")
     with pytest.raises(LayoutError, match="1 of 1 rows without iucr"):
-        source.normalize(page, "rows")
+        source.NORMALIZER.records(page)
 
 
 def test_page_files_are_removed_when_closed_or_dropped(tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
     page = source.parse(fetched(source.SLUG, json.dumps([BASE]).encode()), "rows")
-    assert source.normalize(page, "rows")[source.SLUG].num_rows == 1
+    assert source.NORMALIZER.records(page).num_rows == 1
     page.close()
     broken = source.parse(fetched(source.SLUG, b"[{"), "rows")
     with pytest.raises(LayoutError, match="invalid JSON"):
-        source.normalize(broken, "rows")
+        source.NORMALIZER.records(broken)
     del broken
     assert list(tmp_path.iterdir()) == []
 
@@ -120,7 +120,7 @@ def test_page_files_are_removed_when_closed_or_dropped(tmp_path: Any, monkeypatc
 def test_a_bad_row_is_named_by_the_lowest_key_of_the_bad_rows() -> None:
     rows = [BASE | {"id": "9", "ward": "x"}, BASE | {"id": "8", "ward": "y"}, BASE]
     with pytest.raises(RecordError) as caught:
-        source.normalize(rows, "rows")
+        source.NORMALIZER.records(rows)
     assert (caught.value.key, caught.value.detail) == ("8", "ward: not a whole number: y")
 
 
