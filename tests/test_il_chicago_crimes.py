@@ -15,7 +15,8 @@ import pytest
 from conftest import FIXTURES, SHARED_DATA, fetched, layout_break, load_json
 
 from sanctuarywatch.collect.loader import normalise
-from sanctuarywatch.collect.run import MEMORY_ENV, collect, pages_per_batch
+from sanctuarywatch.collect.run import collect
+from sanctuarywatch.collect.tuning import MEMORY_ENV, pages_per_batch
 from sanctuarywatch.errors import LayoutError
 from sanctuarywatch.http import HttpClient
 from sanctuarywatch.load import warehouse
