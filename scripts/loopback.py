@@ -6,6 +6,7 @@ and the benchmarks are recorded against this server on 127.0.0.1. It serves:
     /resource/ijzp-q8t2.json   Socrata SODA 2.x over the real Chicago homicide rows
                                (the 2001-2017 CSV re-shaped to SODA JSON: DERIVED, see
                                tests/fixtures/README.md), with $where/$order/$limit/$offset/$select
+    /resource/gumc-mgzr.json   the victims dataset's CONSTRUCTED rows (tests/fixtures), likewise
 
 The SoQL it understands is the subset sanctuarywatch sends: comparisons joined by AND (one
 may be a parenthesised OR of comparisons) on fields and on the system fields :id and
@@ -149,9 +150,20 @@ def socrata_route(datasets: dict[str, SodaDataset]) -> Route:
     return route
 
 
+VICTIMS = (
+    Path(__file__).resolve().parents[1]
+    / "tests"
+    / "fixtures"
+    / "il_chicago_violence_victims"
+    / "constructed_rows.json"
+)
+
+
 def chicago_route() -> Route:
-    """The Chicago portal as recorded for the demo and the cassettes."""
-    return socrata_route({"ijzp-q8t2": SodaDataset(soda_rows())})
+    """The Chicago portal as recorded for the demo and the cassettes: the crimes rows, and the
+    victims dataset's CONSTRUCTED rows (tests/fixtures/il_chicago_violence_victims)."""
+    victims = json.loads(VICTIMS.read_text(encoding="utf-8"))
+    return socrata_route({"ijzp-q8t2": SodaDataset(soda_rows()), "gumc-mgzr": SodaDataset(victims)})
 
 
 def combine(*routes: Route) -> Route:
