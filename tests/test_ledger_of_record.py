@@ -413,9 +413,9 @@ def test_recording_a_what_if_is_refused(demo_con: duckdb.DuckDBPyConnection) -> 
 
 
 def test_known_on_a_timestamp_is_that_instant() -> None:
-    assert helpers._as_of(datetime(2026, 11, 21, 19, 0, tzinfo=UTC)) == "2026-11-21T19:00:00+00:00"
-    assert helpers._as_of(datetime(2026, 11, 21, 19, 0)) == "2026-11-21T19:00:00+00:00"
-    assert helpers._as_of(date(2026, 11, 21)) == "2026-11-22 00:00:00+00"
+    assert helpers.as_of(datetime(2026, 11, 21, 19, 0, tzinfo=UTC)) == "2026-11-21T19:00:00+00:00"
+    assert helpers.as_of(datetime(2026, 11, 21, 19, 0)) == "2026-11-21T19:00:00+00:00"
+    assert helpers.as_of(date(2026, 11, 21)) == "2026-11-22 00:00:00+00"
     assert Counter(cli.known_on(t).__class__ for t in ("2026-11-21", "2026-11-21T19:00")) == {
         date: 1,
         datetime: 1,

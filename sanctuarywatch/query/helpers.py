@@ -40,10 +40,6 @@ from sanctuarywatch.query.figures import (
 from sanctuarywatch.query.published import published
 from sanctuarywatch.query.rates import compare, population, population_for, rate, ratio
 
-# Deprecated aliases, kept only until present/chart.py imports the public names (issue 18).
-_as_of = as_of
-_same_day_last_year = same_day_last_year
-
 __all__ = [
     "EARLY_YEAR_DAYS",
     "FBI_MURDER",
