@@ -205,10 +205,10 @@ def _typed_as_hash(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def _rehash_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Type the column, then fill it. Not one `ALTER ... USING hash(...)`: DuckDB logs that
+    expression in the write-ahead log, and replaying it after a crash (before a checkpoint)
+    asks to install the extension `hash` lives in, which fails offline."""
     versions, hashed = f"{table}_versions", record_hash_sql(fact_columns(con, table))
-    if _typed_as_hash(con, table):
-        con.execute(f"UPDATE {versions} SET record_hash = {hashed}")
-    else:
-        con.execute(
-            f"ALTER TABLE {versions} ALTER record_hash SET DATA TYPE UBIGINT USING {hashed}"
-        )
+    if not _typed_as_hash(con, table):
+        con.execute(f"ALTER TABLE {versions} ALTER record_hash SET DATA TYPE UBIGINT USING 0")
+    con.execute(f"UPDATE {versions} SET record_hash = {hashed}")
