@@ -95,13 +95,15 @@ def child_load(archive: str, db: str, each: bool) -> dict[str, Any]:
     from sanctuarywatch.load import warehouse
     from sanctuarywatch.load.archive import Archive
     from sanctuarywatch.query import claims
+    from sanctuarywatch.scheduling.runner import load_and_reevaluate
 
     con = warehouse.connect(db)
     started = time.perf_counter()
     rows = loads = 0
     run_ids = fetchlog.run_ids(Archive(archive), SLUG)
     for run_id in run_ids:
-        result = load_from_archive(con, Archive(archive), run_id, job="bench", claims=each)
+        load = load_and_reevaluate if each else load_from_archive
+        result = load(con, Archive(archive), run_id, job="bench")
         rows, loads = rows + result.counts.seen, loads + 1
     loaded = time.perf_counter()
     if not each:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from sanctuarywatch import http
-from sanctuarywatch.http import redaction
 from sanctuarywatch.errors import FetchError
+from sanctuarywatch.http import redaction
 
 SECRET = "s3cr3t-edge-token"
 

@@ -20,6 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sanctuarywatch import logs
 from sanctuarywatch.cli import load, read
 from sanctuarywatch.cli.args import (
     COMMAND_HELP,
@@ -53,14 +54,7 @@ log = logging.getLogger(__name__)
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG
-        if args.verbose
-        else logging.INFO
-        if args.command == "daemon"
-        else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.configure(args.verbose, jobs=args.command in logs.JOB_COMMANDS)
     return _run(args)
 
 

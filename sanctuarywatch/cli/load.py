@@ -120,7 +120,6 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         ]
         print_table(["job", "schedule", "time zone", "sources", "next runs"], rows)
         return 0
-    daemon.configure_logging(args.verbose)
     path = warehouse.db_path(args.db)
     con = daemon.open_live(path)
     try:
@@ -138,7 +137,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sanctuarywatch.scheduling import daemon, schedule
 
     job = schedule.load(args.cron).job(args.job)
-    daemon.configure_logging(args.verbose)
     path = warehouse.db_path(args.db)
     con = daemon.open_live(path)
     try:

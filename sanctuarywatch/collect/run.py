@@ -164,17 +164,13 @@ def load_from_archive(
     archive: Archive,
     run_id: str,
     job: str = "load",
-    claims: bool = False,
 ) -> RunResult:
     """Load one complete fetch (`fetch_to_archive`) into the warehouse: the loading half of
     `collect`, with its guarantees (one transaction; the `runs` row, under the fetch's run
     id; coverage). A fetch already loaded is not loaded again (returned with nothing
     written); one whose load failed is loaded anew. After the commit, the source's state
     goes to the archive for the next fetch. Like `collect`, it leaves the claims to the job
-    runner (`scheduling.runner.load_and_reevaluate`); `claims` is only accepted as False,
-    until its last caller stops passing it."""
-    if claims:
-        raise TypeError("load_from_archive re-evaluates no claims: use load_and_reevaluate")
+    runner (`scheduling.runner.load_and_reevaluate`)."""
     record = fetchlog.read(archive, run_id)
     source = sources.get(record.source)
     result = RunResult(run_id, record.source, record.options.mode, requests=record.requests)

@@ -37,7 +37,6 @@ def versioned_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0].removesuffix("_versions") for row in rows]
 
 
-
 def versioned_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     """(name, type) of every column of `<table>_versions`, in order."""
     rows = con.execute(
@@ -77,7 +76,6 @@ class LoadCounts:
         self.unchanged += other.unchanged
 
 
-
 def _arrow_type(kind: str) -> pa.DataType:
     """The Arrow type a SQL column type is staged as (text for any other)."""
     import pyarrow as pa
@@ -92,7 +90,6 @@ def _arrow_type(kind: str) -> pa.DataType:
         "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
     }
     return types.get(kind, pa.string())
-
 
 
 def arrow_batch(
@@ -124,4 +121,3 @@ def arrow_batch(
                 f, pa.repeat(pa.scalar(constants[f.name], f.type), len(records))
             )
     return batch
-

@@ -82,8 +82,6 @@ def _same_key(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]) ->
     )
 
 
-
-
 class Stage:
     """Rows of one run for one table, staged as Parquet files and merged into
     `<table>_versions` inside the run's transaction.

@@ -168,8 +168,6 @@ def _create_version_views(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-
-
 def hash_scheme() -> str:
     """What the stored record hashes were computed with. DuckDB does not promise that `hash`
     gives the same value in another version, so the version is part of the scheme."""

@@ -35,7 +35,6 @@ import duckdb
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from sanctuarywatch import logs
 from sanctuarywatch.collect import runs
 from sanctuarywatch.collect.run import RunResult
 from sanctuarywatch.collect.runs import abandon_stale_runs as abandon_stale_runs
@@ -350,9 +349,3 @@ class Daemon:
             extra={"event": "signal"},
         )
         self.runner.stop.set()
-
-
-def configure_logging(verbose: bool = False) -> None:
-    """The job commands' logging (`logs.configure`); kept until the command line sets up
-    logging once, in `main`, for every command."""
-    logs.configure(verbose, jobs=True)

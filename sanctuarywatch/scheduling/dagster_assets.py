@@ -129,7 +129,7 @@ def warehouse_asset(plan: SourcePlan) -> dg.AssetsDefinition:
         con = warehouse.connect(sanctuarywatch.db_path())
         try:
             archive = sanctuarywatch.raw_archive()
-            result = load_from_archive(con, archive, run_id, job="dagster", claims=False)
+            result = load_from_archive(con, archive, run_id, job="dagster")
         finally:
             con.close()
         counts = result.counts
