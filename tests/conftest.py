@@ -54,6 +54,19 @@ def archive(tmp_path: Path) -> Archive:
     return Archive(tmp_path / "raw")
 
 
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo warehouse as a file, its archive beside it (a module that needs another
+    shape of it defines its own)."""
+    from sanctuarywatch.present import demo
+
+    path = tmp_path_factory.mktemp("demo") / "warehouse" / "sanctuarywatch.duckdb"
+    con = warehouse.connect(path)
+    demo.run(con, Archive.beside(path))
+    con.close()
+    return path
+
+
 def fetched(
     source: str,
     body: bytes | str,

@@ -18,24 +18,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from sanctuarywatch import cli
-from sanctuarywatch.load import warehouse
-from sanctuarywatch.load.archive import Archive
-from sanctuarywatch.present import chart, demo, report
+from sanctuarywatch.present import chart, report
 from sanctuarywatch.query import claims, helpers
 from sanctuarywatch.query.claims import Evaluation
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SVG = "{http://www.w3.org/2000/svg}"
 OFFENSE = "murder"  # the chart's default offense
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "warehouse" / "sanctuarywatch.duckdb"
-    con = warehouse.connect(path)
-    demo.run(con, Archive.beside(path))
-    con.close()
-    return path
 
 
 @pytest.fixture(scope="module")

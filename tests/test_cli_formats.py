@@ -24,8 +24,6 @@ import pytest
 
 from sanctuarywatch import cli, output, views
 from sanctuarywatch.load import warehouse
-from sanctuarywatch.load.archive import Archive
-from sanctuarywatch.present import demo
 from sanctuarywatch.query import claims
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,15 +38,6 @@ READERS = {
     "sources": ["sources"],
     "sql": ["sql", "SELECT year, count(*) AS victims FROM il_chicago_crimes GROUP BY 1"],
 }
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "warehouse" / "sanctuarywatch.duckdb"
-    con = warehouse.connect(path)
-    demo.run(con, Archive.beside(path))
-    con.close()
-    return path
 
 
 @pytest.fixture

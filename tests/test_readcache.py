@@ -3,24 +3,13 @@ DuckDB once, and the ledger's verdicts are what the checks give without it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
-import pytest
 
 from sanctuarywatch.load import warehouse
-from sanctuarywatch.load.archive import Archive
-from sanctuarywatch.present import demo
 from sanctuarywatch.query import checks, claims
 from sanctuarywatch.query.readcache import ReadCache, one_pass
-
-
-@pytest.fixture(scope="module")
-def demo_con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = warehouse.connect(":memory:")
-    demo.run(con, Archive(tmp_path_factory.mktemp("raw")))
-    yield con
-    con.close()
 
 
 def test_a_repeated_statement_is_asked_once_and_its_rows_are_copies() -> None:
@@ -36,10 +25,9 @@ def test_a_repeated_statement_is_asked_once_and_its_rows_are_copies() -> None:
     assert one_pass(reads) is reads  # a pass inside a pass shares its cache
 
 
-def test_the_ledger_through_the_cache_equals_the_ledger_without_it(
-    demo_con: duckdb.DuckDBPyConnection,
-) -> None:
-    cached = claims.evaluate_all(demo_con)
-    plain = [checks.evaluate(demo_con, claim) for claim in claims.load_claims()]
+def test_the_ledger_through_the_cache_equals_the_ledger_without_it(demo_db: Path) -> None:
+    with warehouse.connect(demo_db, read_only=True) as con:
+        cached = claims.evaluate_all(con)
+        plain = [checks.evaluate(con, claim) for claim in claims.load_claims()]
     assert [e.to_dict() for e in cached] == [e.to_dict() for e in plain]
     assert {e.verdict for e in cached} >= {"supported", "contradicted"}

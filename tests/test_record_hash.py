@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from test_warehouse import _victim
 
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.load.stage import Stage, record_hash_sql
@@ -15,20 +16,6 @@ TABLE = "il_chicago_violence_victims"
 T1, T2, T3 = (datetime(2026, month, 1, tzinfo=UTC) for month in (1, 2, 3))
 # the hash before issue 21: md5 of the row cast to text
 OLD_HASH = "md5(CAST(ROW({row}) AS VARCHAR))"
-
-
-def _victim(id_: int, iucr: str, observed: datetime) -> dict[str, object]:
-    return {
-        "unique_id": str(id_),
-        "victimization_primary": "HOMICIDE",
-        "victimization_iucr_cd": iucr,
-        "occurred_local": datetime(2017, 7, 1),
-        "observed_at": observed,
-        "source": "t",
-        "source_url": "http://127.0.0.1/p",
-        "raw_sha256": "0" * 64,
-        "run_id": f"r{observed:%m}",
-    }
 
 
 def _load(db: Path, rows: list[dict[str, object]]) -> warehouse.LoadCounts:
