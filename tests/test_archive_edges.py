@@ -20,6 +20,7 @@ from sanctuarywatch.load.archive import (
     ArchiveTransport,
     Damage,
     DamagedArchiveError,
+    parse_line,
 )
 
 SOURCE = "il_chicago_crimes"
@@ -158,3 +159,25 @@ def test_a_missing_or_swapped_blob_is_a_layout_error_saying_what_was_expected(
         f"[archive] unexpected layout in {three_runs.blob_path(first.sha256)}: expected a blob "
         "for each manifest line; found no such file"
     )
+
+
+def test_a_line_that_parses_but_has_the_wrong_fields_says_which(three_runs: Archive) -> None:
+    line = json.loads(three_runs.manifest.read_bytes().split(b"\n")[0])
+    extra = dict(line, note="x")
+    bad_hash = dict(line, sha256="not-a-sha")
+    assert parse_line(json.dumps(extra).encode()) == "not a manifest entry (fields wrong: note)"
+    assert parse_line(json.dumps(bad_hash).encode()) == (
+        "not a manifest entry (fields wrong: sha256)"
+    )
+
+
+def test_a_last_line_without_its_newline_still_counts_when_it_is_whole(
+    three_runs: Archive,
+) -> None:
+    whole = three_runs.manifest.read_bytes()
+    three_runs.manifest.write_bytes(whole.rstrip(b"\n"))
+    entries, damage = three_runs.scan()
+    assert (len(entries), damage) == (5, [])
+    three_runs.manifest.write_bytes(whole[: len(whole) - 20])  # cut inside the last line
+    entries, damage = three_runs.scan()
+    assert (len(entries), damage) == (4, [])  # a write cut short, not damage
