@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -206,7 +207,7 @@ def child_queries(db: str, repeats: int) -> dict[str, Any]:
         times.sort()
         out[name] = {
             "median_ms": statistics.median(times),
-            "p95_ms": times[max(0, int(len(times) * 0.95) - 1)],
+            "p95_ms": times[min(len(times), math.ceil(len(times) * 0.95)) - 1],
         }
     con.close()
     return out
