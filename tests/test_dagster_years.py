@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -152,18 +153,25 @@ def test_two_year_partitions_load_what_one_backfill_of_both_years_loads(
                 date(year + 1, 1, 1),
             )
         reference = one_backfill(tmp_path, slug, options)
+    found, loads, spans = warehouse_after(sw, slug)
+    assert found == reference["rows"]
+    assert sum(len(versions) for versions in found.values()) > 0
+    assert loads == [("success", len(keys))]  # one load per year, each of its own fetch
+    assert spans == reference["spans"]  # the two years' coverage joins up into the window
+
+
+def warehouse_after(sw: SanctuaryWatch, slug: str) -> tuple[Any, list[Any], list[Any]]:
+    """What the warehouse holds after the partitions ran: the source's rows, the runs by
+    status, and the covered spans."""
     con = warehouse.connect(sw.db_path(), read_only=True)
     try:
-        assert rows(con, slug) == reference["rows"]
-        assert sum(len(found) for found in rows(con, slug).values()) > 0
         loads = con.execute("SELECT status, count(*) FROM runs GROUP BY 1").fetchall()
         spans = con.execute(
             "SELECT dimension, covered_from, covered_to FROM source_coverage_spans ORDER BY ALL"
         ).fetchall()
+        return rows(con, slug), loads, spans
     finally:
         con.close()
-    assert loads == [("success", len(keys))]  # one load per year, each of its own fetch
-    assert spans == reference["spans"]  # the two years' coverage joins up into the window
 
 
 def test_one_failed_year_re_runs_alone(tmp_path: Path) -> None:
@@ -187,15 +195,8 @@ def test_one_failed_year_re_runs_alone(tmp_path: Path) -> None:
                 ).records
                 assert len(found) == 1, (asset, key)
         reference = one_backfill(tmp_path, CRIMES, options)
-    con = warehouse.connect(sw.db_path(), read_only=True)
-    try:
-        assert rows(con, CRIMES) == reference["rows"]
-        loads = con.execute("SELECT status, count(*) FROM runs GROUP BY 1").fetchall()
-        spans = con.execute(
-            "SELECT dimension, covered_from, covered_to FROM source_coverage_spans ORDER BY ALL"
-        ).fetchall()
-    finally:
-        con.close()
+    found, loads, spans = warehouse_after(sw, CRIMES)
+    assert found == reference["rows"]
     assert loads == [("success", 2)]  # the failed fetch never reached the warehouse
     assert spans == reference["spans"]  # 2017 loaded before 2016: the same one span
 

@@ -162,14 +162,8 @@ def _demo(sub: Subparsers) -> None:
 
 def _claims(sub: Subparsers) -> None:
     p = _command(sub, "claims")
-    p.add_argument(
-        "--as-of", type=iso_date, help="move year-to-date comparisons to this day (YYYY-MM-DD)"
-    )
-    p.add_argument(
-        "--known-on",
-        type=known_on,
-        help="use the data as observed by the end of this day (YYYY-MM-DD), or at an ISO timestamp",
-    )
+    _as_of(p)
+    _known_on(p)
     p.add_argument(
         "--claims", action="append", default=[], help="a YAML file of your own claims (repeatable)"
     )
@@ -185,14 +179,8 @@ def _claims(sub: Subparsers) -> None:
 def _report(sub: Subparsers) -> None:
     p = _command(sub, "report")
     p.add_argument("--out", default=str(DEFAULT_REPORT), help=f"default {DEFAULT_REPORT}")
-    p.add_argument(
-        "--as-of", type=iso_date, help="move year-to-date comparisons to this day (YYYY-MM-DD)"
-    )
-    p.add_argument(
-        "--known-on",
-        type=known_on,
-        help="the data as observed by the end of this day, or at an ISO timestamp",
-    )
+    _as_of(p)
+    _known_on(p)
 
 
 def _chart(sub: Subparsers) -> None:
@@ -204,16 +192,8 @@ def _chart(sub: Subparsers) -> None:
     )
     p.add_argument("--png", metavar="FILE", help="write the PNG to FILE (instead of --out)")
     p.add_argument("--svg", metavar="FILE", help="write the SVG to FILE (instead of --out)")
-    p.add_argument(
-        "--as-of",
-        type=iso_date,
-        help="the cut-off day (YYYY-MM-DD; default: the day of the first year-to-date claim)",
-    )
-    p.add_argument(
-        "--known-on",
-        type=known_on,
-        help="the data as observed by the end of this day, or at an ISO timestamp",
-    )
+    _as_of(p, "the cut-off day (YYYY-MM-DD; default: the day of the first year-to-date claim)")
+    _known_on(p)
 
 
 def _export(sub: Subparsers) -> None:
@@ -237,11 +217,7 @@ def _compare(sub: Subparsers) -> None:
     p.add_argument("b", help="the other jurisdiction, the same way")
     p.add_argument("--start", type=iso_date, required=True, help="first day (YYYY-MM-DD)")
     p.add_argument("--end", type=iso_date, required=True, help="the day after the last (exclusive)")
-    p.add_argument(
-        "--known-on",
-        type=known_on,
-        help="the data as observed by the end of this day, or at an ISO timestamp",
-    )
+    _known_on(p)
     _format(p)
 
 
@@ -259,6 +235,21 @@ def _jobs(sub: Subparsers) -> None:
         if name == "daemon":
             p.add_argument("--check", action="store_true", help="check cron.yaml, show next runs")
             p.add_argument("--run-now", action="store_true", help="also run every job at start")
+
+
+def _as_of(
+    p: argparse.ArgumentParser,
+    text: str = "move year-to-date comparisons to this day (YYYY-MM-DD)",
+) -> None:
+    p.add_argument("--as-of", type=iso_date, help=text)
+
+
+def _known_on(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--known-on",
+        type=known_on,
+        help="use the data as observed by the end of this day (YYYY-MM-DD), or at an ISO timestamp",
+    )
 
 
 def _format(p: argparse.ArgumentParser) -> None:
