@@ -16,8 +16,9 @@ Per source, then downstream of every load:
 
 # No `from __future__ import annotations`: Dagster reads the config and resource types of an
 # asset's parameters from its annotations at definition time.
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dagster as dg
 import duckdb
@@ -31,6 +32,8 @@ from sanctuarywatch.query import claims
 from sanctuarywatch.scheduling.daemon import replay_archives
 from sanctuarywatch.scheduling.dagster_partitions import SourcePlan
 from sanctuarywatch.sources import State
+
+Step = Callable[..., dg.MaterializeResult[None]]
 
 POOL = "sanctuarywatch_warehouse"
 JOB_TAG = "sanctuarywatch/cron_job"  # a scheduled run's cron.yaml job: its options apply
@@ -159,15 +162,24 @@ def _newest_fetch(context: dg.AssetExecutionContext, raw: dg.AssetKey) -> str:
     return str(materialization.metadata["fetch_run_id"].value)
 
 
-def ledger_assets(loaded: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
-    @dg.asset(
-        deps=loaded,
-        group_name="claims",
-        pool=POOL,
-        op_tags=WRITER,
-        automation_condition=dg.AutomationCondition.eager(),
-        description="the claims the loads touched, re-evaluated and recorded; every verdict",
+def _claims_step(deps: list[Any], description: str) -> Callable[[Step], dg.AssetsDefinition]:
+    """An asset of the claims group: under the one-writer pool, run as soon as what it
+    follows has materialised."""
+    return cast(
+        Callable[[Step], dg.AssetsDefinition],
+        dg.asset(
+            deps=deps,
+            group_name="claims",
+            pool=POOL,
+            op_tags=WRITER,
+            automation_condition=dg.AutomationCondition.eager(),
+            description=description,
+        ),
     )
+
+
+def ledger_assets(loaded: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+    @_claims_step(loaded, "the claims the loads touched, re-evaluated and recorded; every verdict")
     def claims_ledger(sanctuarywatch: SanctuaryWatch) -> dg.MaterializeResult[None]:
         con = warehouse.connect(sanctuarywatch.db_path())
         try:
@@ -192,13 +204,8 @@ def ledger_assets(loaded: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
             }
         )
 
-    @dg.asset(
-        deps=[claims_ledger],
-        group_name="claims",
-        pool=POOL,
-        op_tags=WRITER,
-        automation_condition=dg.AutomationCondition.eager(),
-        description="the HTML report: the ledger, evidence and the year-to-date chart",
+    @_claims_step(
+        [claims_ledger], "the HTML report: the ledger, evidence and the year-to-date chart"
     )
     def report(sanctuarywatch: SanctuaryWatch) -> dg.MaterializeResult[None]:
         from sanctuarywatch.present import report as html
