@@ -209,3 +209,38 @@ def test_cancel_ends_the_deadline_and_shuts_every_socket_it_holds() -> None:
         for ours, theirs in pairs:
             ours.close()
             theirs.close()
+
+
+# ---- politeness and replays ------------------------------------------------------------------
+
+
+def test_a_source_asking_for_a_rate_gets_the_lower_of_its_and_the_configured() -> None:
+    settings = http.HttpSettings(requests_per_second={"slow.example": 2.0})
+    with http.HttpClient(settings) as client:
+        client.set_rate("slow.example", 5.0)
+        client.set_rate("new.example", 3.0)
+        client.set_rate("new.example", 1.0)
+    assert settings.requests_per_second == {"slow.example": 2.0, "new.example": 1.0}
+
+
+class _Replay(httpx.MockTransport):
+    replays_archive = True
+
+
+def test_a_replayed_answer_keeps_its_capture_time_and_cites_the_upstream() -> None:
+    captured = "2017-08-16T14:00:00+00:00"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=b"[]",
+            headers={
+                "X-Archive-Fetched-At": captured,
+                "X-Archive-Cited-As": "https://data.cityofchicago.org/x?api_key=" + SECRET,
+            },
+        )
+
+    with http.HttpClient(transport=_Replay(answer)) as client:
+        fetched = client.get("src", "http://127.0.0.1:9/x")
+    assert fetched.fetched_at.isoformat() == captured
+    assert fetched.url == f"https://data.cityofchicago.org/x?api_key={http.REDACTED}"
