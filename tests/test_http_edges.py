@@ -244,3 +244,36 @@ def test_a_replayed_answer_keeps_its_capture_time_and_cites_the_upstream() -> No
         fetched = client.get("src", "http://127.0.0.1:9/x")
     assert fetched.fetched_at.isoformat() == captured
     assert fetched.url == f"https://data.cityofchicago.org/x?api_key={http.REDACTED}"
+
+
+# ---- what an answer that cannot be used becomes ----------------------------------------------
+
+
+def _answering(status: int, body: bytes) -> http.HttpClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body)
+
+    settings = http.HttpSettings(retries=0, max_bytes=1000)
+    return http.HttpClient(settings, transport=httpx.MockTransport(answer))
+
+
+def test_a_live_answer_is_stamped_with_the_time_in_utc() -> None:
+    with _answering(200, b"[]") as client:
+        fetched = client.get("src", "http://h.example/x")
+    assert fetched.fetched_at.tzinfo is not None and fetched.fetched_at.utcoffset().seconds == 0
+
+
+def test_a_400_is_an_error_showing_the_start_of_its_body_on_one_line() -> None:
+    body = b"bad\n\n  query " + b"x" * 300
+    with _answering(400, body) as client, pytest.raises(FetchError) as caught:
+        client.get("src", "http://h.example/x")
+    snippet = " ".join(body[:200].decode().split())
+    assert caught.value.status == 400
+    assert caught.value.detail == f"expected 2xx; body begins {snippet!r}"
+
+
+def test_an_answer_over_the_size_limit_is_an_error_of_its_source_and_status() -> None:
+    with _answering(200, b"[" + b" " * 2000 + b"]") as client, pytest.raises(FetchError) as c:
+        client.get("src", "http://h.example/x")
+    assert (c.value.source, c.value.status) == ("src", 200)
+    assert c.value.detail == "response larger than 1000 bytes"
