@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from sanctuarywatch.load import warehouse
-from sanctuarywatch.query import claims
+from sanctuarywatch.query import claims, helpers
 from sanctuarywatch.query.claimfile import Claim
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "ledger-json.md"
@@ -103,3 +103,33 @@ def test_an_evaluation_as_json_has_the_documented_fields(
     documented = re.findall(r"^\| `([a-z_]+)` \|", section.split("\n## ", 1)[0], re.M)
     as_json = claims.evaluate(demo, _claim("population-parity")).to_dict()
     assert list(as_json) == documented
+
+
+def test_a_year_that_is_not_the_highest_names_the_highest_one(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    claim = _one_check("chicago-20-year-high", "year_is_max")
+    check = claim.checks[0]
+    by_year = helpers.yearly_counts(
+        demo, check["jurisdiction"], check["offense"], check["since"], 2016
+    ).inputs["by_year"]
+    lower = min((y for y in by_year if y < 2016), key=lambda y: by_year[y])
+    higher = {y: c for y, c in by_year.items() if y < lower and c >= by_year[lower]}
+    assert len(higher) >= 2  # the data has several years above it: which one is named matters
+    top = max(higher, key=lambda y: higher[y])
+    result = claims.evaluate(demo, replace(claim, checks=[{**check, "year": lower}])).checks[0]
+    assert result.verdict == "contradicted" and len(result.figures) == 1
+    assert result.reason.startswith(f"{by_year[lower]} in {lower} but {higher[top]} in {top} (")
+
+
+def test_a_ratio_claim_is_re_checked_when_any_incident_source_loads() -> None:
+    incident = {
+        "il_chicago_crimes",
+        "il_chicago_violence_victims",
+        "us_fbi_cde_agency_monthly",
+        "us_ucr_agency_monthly",
+    }
+    ratio_only = [c for c in claims.load_claims() if {k["kind"] for k in c.checks} == {"ratio"}]
+    assert ratio_only
+    for claim in ratio_only:
+        assert incident <= claims.claim_sources(claim), claim.id
