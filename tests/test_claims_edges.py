@@ -12,12 +12,15 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from sanctuarywatch.load import warehouse
 from sanctuarywatch.query import claims, helpers
 from sanctuarywatch.query.claimfile import Claim
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "ledger-json.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "ledger-json.md"
+CLAIMS = ROOT / "sanctuarywatch" / "data" / "claims.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +136,18 @@ def test_a_ratio_claim_is_re_checked_when_any_incident_source_loads() -> None:
     assert ratio_only
     for claim in ratio_only:
         assert incident <= claims.claim_sources(claim), claim.id
+
+
+def test_each_ratio_reading_names_itself_in_its_reason(demo: duckdb.DuckDBPyConnection) -> None:
+    claim = _claim("chicago-vs-miami-ratio")
+    for check, result in zip(claim.checks, claims.evaluate(demo, claim).checks, strict=True):
+        assert check.get("note"), "every reading of this claim is named"
+        assert result.reason.endswith(f" ({check['note']})")
+
+
+def test_a_claim_keeps_the_claim_it_conflicts_with() -> None:
+    bundled = yaml.safe_load(CLAIMS.read_text(encoding="utf-8"))["claims"]
+    declared = {c["id"]: c["conflicts_with"] for c in bundled if c.get("conflicts_with")}
+    assert declared
+    loaded = {c.id: c.conflicts_with for c in claims.load_claims() if c.id in declared}
+    assert loaded == declared
