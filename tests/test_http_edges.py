@@ -277,3 +277,40 @@ def test_an_answer_over_the_size_limit_is_an_error_of_its_source_and_status() ->
         client.get("src", "http://h.example/x")
     assert (c.value.source, c.value.status) == ("src", 200)
     assert c.value.detail == "response larger than 1000 bytes"
+
+
+class _Stream:
+    """What httpcore's trace hands the deadline: a network stream that knows its socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_extra_info(self, name: str) -> object:
+        return self.sock if name == "socket" else None
+
+
+def test_the_deadline_holds_a_streams_socket_and_shuts_one_that_comes_after_cancel() -> None:
+    held, late = socket.socketpair(), socket.socketpair()
+    try:
+        deadline = http.Deadline(60)
+        deadline.hold(_Stream(held[0]))
+        deadline.hold(None)  # a trace event without a stream: nothing to hold
+        deadline.cancel()
+        deadline.hold(_Stream(late[0]))  # arrives after the cancel: shut at once
+        for _, far in (held, late):
+            far.settimeout(1)
+            assert far.recv(1) == b""
+    finally:
+        for pair in (held, late):
+            for end in pair:
+                end.close()
+
+
+def test_a_body_still_arriving_at_the_deadline_is_an_error_of_its_source() -> None:
+    deadline = http.Deadline(1.5)
+    deadline.cancel()
+    response = httpx.Response(200, content=b"[1, 2, 3]")
+    with http.HttpClient() as client, pytest.raises(FetchError) as caught:
+        client._read_body("src", "http://h.example/x", response, deadline)
+    assert (caught.value.source, caught.value.status) == ("src", 200)
+    assert caught.value.detail == "no complete answer within 1.5 s"
